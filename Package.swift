@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+// A line-for-line Swift port of CPython's Lib/socketserver.py (0.4), a tracer that
+// records every framework call, and a CLI that prints the traces and class diagrams.
+// No package dependencies: only the Swift toolchain.
+import PackageDescription
+
+let package = Package(
+    name: "socketserver-swift",
+    products: [
+        .library(name: "SocketServer", targets: ["SocketServer"]),
+        .library(name: "Tracing", targets: ["Tracing"]),
+        .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
+    ],
+    targets: [
+        // What Python gives socketserver: socket, selectors, OSError, buffered socket files.
+        .target(name: "Sockets"),
+        // The port of Lib/socketserver.py, the `threading` subset and the trace seam.
+        .target(name: "SocketServer", dependencies: ["Sockets"]),
+        // The recorder behind the seam and every view of a recording.
+        .target(name: "Tracing", dependencies: ["SocketServer", "Sockets"]),
+        .executableTarget(
+            name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
+        .testTarget(name: "SocketServerTests", dependencies: ["SocketServer", "Sockets"]),
+        .testTarget(
+            name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"],
+            exclude: ["Golden"]),
+        .testTarget(
+            name: "CLITests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
