@@ -1,0 +1,119 @@
+// Swift-only: the subset of Python's `os` and `sys` modules that socketserver uses.
+//
+// `os.fork`, `os.waitpid`, `os._exit` and `sys.exception()` are spelled as in Python so that
+// the port reads like the original; they also tell the trace seam about forks, because a forked
+// child's events must reach the parent's recording before the child exits.
+import Glibc
+import Sockets
+
+/// Python's `os` module, the part socketserver uses.
+///
+/// Python: os (Lib/os.py)
+public enum os {
+    /// Return immediately from `waitpid` if no child has exited.
+    public static let WNOHANG: CInt = Glibc.WNOHANG
+
+    /// Fork a child process: 0 in the child, the child's pid in the parent.
+    ///
+    /// Flushes stdio first so that the child does not repeat the parent's buffered output.
+    /// - Throws: `OSError` when the system refuses.
+    ///
+    /// Python: os.fork
+    public static func fork() throws(OSError) -> Int32 {
+        fflush(nil)
+        let recorder = Trace.recorder
+        let inherited = recorder?.processWillFork()
+        let pid = Glibc.fork()
+        if pid < 0 { throw OSError.lastError() }
+        if let recorder, let inherited {
+            if pid == 0 {
+                Trace.attach(recorder.childDidStart(inherited: inherited))
+            } else {
+                recorder.processDidFork(child: pid, inherited: inherited)
+            }
+        }
+        return pid
+    }
+
+    /// Wait for a child: `(0, 0)` while it runs under `WNOHANG`, else `(pid, status)`.
+    ///
+    /// - Throws: `OSError` (`ECHILD`, kind `.childProcess`, is Python's `ChildProcessError`).
+    ///
+    /// Python: os.waitpid
+    public static func waitpid(_ pid: Int32, _ options: CInt) throws(OSError) -> (Int32, CInt) {
+        let result = try os_waitpid(pid, options)
+        return (result.pid, result.status)
+    }
+
+    /// End the process at once: no atexit handlers, no stdio flush, no `defer`.
+    ///
+    /// Python: os._exit
+    public static func _exit(_ status: Int32) -> Never {
+        Trace.recorder?.childWillExit(status: status)
+        Glibc._exit(status)
+    }
+}
+
+/// Python's `sys` module, the part socketserver uses: the exception being handled.
+///
+/// Python: sys (Python/sysmodule.c)
+public enum sys {
+    /// The key of the thread-local slot holding the exception being handled.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)  // every `handling` restores the slot it found
+        return key
+    }()
+
+    /// Holds an error in the thread-local slot.
+    private final class ErrorBox {
+        let error: any Error
+        init(_ error: any Error) { self.error = error }
+    }
+
+    /// The exception being handled on this thread, as inside an `except` block.
+    ///
+    /// Python: sys.exception
+    public static func exception() -> (any Error)? {
+        guard let raw = pthread_getspecific(key) else { return nil }
+        return Unmanaged<ErrorBox>.fromOpaque(raw).takeUnretainedValue().error
+    }
+
+    /// Swift-only: run `body` as the body of an `except` clause that caught `error`, so that
+    /// `handle_error` can find it as Python's does with `sys.exception()`.
+    public static func handling<R>(_ error: any Error, _ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(key)
+        let box = Unmanaged.passRetained(ErrorBox(error))
+        pthread_setspecific(key, box.toOpaque())
+        defer {
+            pthread_setspecific(key, previous)
+            box.release()
+        }
+        return try body()
+    }
+
+    /// Write text to standard error at once (unbuffered, so a forked child's output is
+    /// never lost or repeated).
+    ///
+    /// Swift-only: `print(..., file=sys.stderr)`.
+    public static func writeStderr(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes {
+                Glibc.write(2, $0.baseAddress! + offset, $0.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += written
+        }
+        bytes.removeAll()
+    }
+}
+
+/// Python's `time.monotonic`, which socketserver imports as `time`.
+///
+/// Python: time.monotonic
+func time() -> Double { monotonicSeconds() }

@@ -1,0 +1,1530 @@
+// Port of CPython Lib/socketserver.py 0.4 (CPython 3.13.0, v3.13.0; byte-identical to 3.12.1).
+//
+// Read it beside the Python file: the classes come in the same order, each method keeps its
+// name in Swift spelling and its statements in Python's order, and every declaration ends its
+// doc comment with the `Python:` line naming its original. Each body is wrapped in one probe,
+// `traced(...)`, and each call the port makes to a method a user may override goes through
+// `dispatched(...)`: that is the trace seam (TraceSeam.swift); with no recorder attached both
+// cost one atomic load.
+import Sockets
+import Synchronization
+
+// Python: __version__ = "0.4" (Lib/socketserver.py:123)
+/// The version of socketserver this port follows.
+///
+/// Python: __version__ (Lib/socketserver.py:123)
+public let __version__ = "0.4"
+
+/// The selector the servers wait with: poll, which needs no extra file descriptor and one
+/// system call per wait, unlike epoll.
+///
+/// Python: _ServerSelector (Lib/socketserver.py:149)
+public typealias _ServerSelector = PollSelector
+
+/// What a server hands its handler: the connected socket of a stream server, or the datagram
+/// and the server's socket of a datagram server.
+///
+/// Swift-only: Python's `request` is duck-typed (a socket, or a `(data, socket)` tuple); an
+/// enum gives each shape a case.
+public enum Request: Sendable, CustomStringConvertible {
+    /// A stream request: the socket `accept()` returned.
+    case stream(Socket)
+    /// A datagram request: `(data, self.socket)`.
+    case datagram([UInt8], Socket)
+
+    /// The connected socket (stream) or the server's socket (datagram).
+    public var socket: Socket {
+        switch self {
+        case .stream(let socket), .datagram(_, let socket): return socket
+        }
+    }
+
+    /// The datagram's bytes, nil for a stream request (Python's `request[0]`).
+    public var data: [UInt8]? {
+        if case .datagram(let data, _) = self { return data }
+        return nil
+    }
+
+    /// `request.recv(bufsize)`, as the notes' handler calls it on a stream request.
+    public func recv(_ bufsize: Int) throws(OSError) -> [UInt8] { try socket.recv(bufsize) }
+
+    /// `request.sendall(data)`, as the notes' handler calls it on a stream request.
+    public func sendall(_ data: [UInt8]) throws(OSError) { try socket.sendall(data) }
+
+    /// Python's repr, short: `<socket fd=5>` or `(b'hello', <socket fd=3>)`.
+    public var description: String {
+        switch self {
+        case .stream(let socket): return "<socket fd=\(socket.fileno())>"
+        case .datagram(let data, let socket):
+            return "(\(pyBytesRepr(data, limit: traceBytesLimit)), <socket fd=\(socket.fileno())>)"
+        }
+    }
+}
+
+/// The arguments most hooks take, in short text for a trace.
+func requestArguments(_ request: Request, _ clientAddress: SocketAddress) -> String {
+    "request=\(request), client_address=\(clientAddress)"
+}
+
+// MARK: - BaseServer
+
+/// Base class for server classes.
+///
+/// Methods for the caller: `init(_:_:)`, ``serveForever(pollInterval:)``, ``shutdown()``,
+/// ``handleRequest()`` (if you do not use serve_forever), `fileno()` (for the selector).
+/// Methods that may be overridden: `serverBind()`, ``serverActivate()``, `getRequest()`,
+/// ``handleTimeout()``, ``verifyRequest(_:_:)``, ``serverClose()``,
+/// ``processRequest(_:_:)``, ``shutdownRequest(_:)``, ``closeRequest(_:)``,
+/// ``serviceActions()``, ``handleError(_:_:)``. Methods for derived classes:
+/// ``finishRequest(_:_:)``.
+///
+/// State: the shutdown flag is an atomic and the "is shut down" flag an ``Event``, because
+/// ``shutdown()`` runs on another thread than ``serveForever(pollInterval:)`` (Python relies
+/// on the GIL). Configuration is written before serving starts and only read afterwards.
+///
+/// Python: BaseServer (Lib/socketserver.py:155)
+open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sendable {
+    /// The default timeout of ``handleRequest()``, nil for none. A subclass overrides it.
+    ///
+    /// Python: BaseServer.timeout (Lib/socketserver.py:201)
+    open class var timeout: Double? { nil }
+
+    /// This server's timeout for ``handleRequest()``, from the class's ``timeout`` and
+    /// assignable per instance.
+    ///
+    /// Python: BaseServer.timeout (Lib/socketserver.py:201)
+    public var timeout: Double?
+
+    /// The address the server was given, then the bound address (`server_bind` rewrites it).
+    ///
+    /// Python: BaseServer.server_address (Lib/socketserver.py:205)
+    public var serverAddress: SocketAddress
+
+    /// The class instantiated to handle each request.
+    ///
+    /// Python: BaseServer.RequestHandlerClass (Lib/socketserver.py:206)
+    public var requestHandlerClass: BaseRequestHandler.Type
+
+    /// The listening or datagram socket.
+    ///
+    /// Differs from Python: BaseServer uses `self.socket` without defining it (TCPServer
+    /// does); Swift needs it declared where it is used. Set by `TCPServer.init`.
+    ///
+    /// Python: TCPServer.socket (Lib/socketserver.py:454)
+    public var socket: Socket!
+
+    /// Set when serve_forever is not running.
+    ///
+    /// Python: BaseServer.__is_shut_down (Lib/socketserver.py:207)
+    private let _isShutDown = Event()
+
+    /// Set by shutdown() to end the serve_forever loop.
+    ///
+    /// Python: BaseServer.__shutdown_request (Lib/socketserver.py:208)
+    private let _shutdownRequest = Atomic<Bool>(false)
+
+    /// Constructor. May be extended, do not override.
+    ///
+    /// Python: BaseServer.__init__ (Lib/socketserver.py:203)
+    public init(_ serverAddress: SocketAddress, _ requestHandlerClass: BaseRequestHandler.Type) {
+        self.serverAddress = serverAddress
+        self.requestHandlerClass = requestHandlerClass
+        // Python: self.__is_shut_down = threading.Event(); self.__shutdown_request = False
+        // (both are stored properties with those initial values)
+        self.timeout = Self.timeout
+        // Swift initialises stored properties before `self` may be traced: the probe follows.
+        traced("BaseServer.__init__", line: 203, self, "server_address=\(serverAddress)") {}
+    }
+
+    /// Called by constructor to activate the server. May be overridden.
+    ///
+    /// Python: BaseServer.server_activate (Lib/socketserver.py:210)
+    open func serverActivate() throws {
+        traced("BaseServer.server_activate", line: 210, self) {}
+    }
+
+    /// Handle one request at a time until shutdown.
+    ///
+    /// Polls for shutdown every `pollInterval` seconds. Ignores ``timeout``. If you need to do
+    /// periodic tasks, do them in another thread.
+    ///
+    /// Python: BaseServer.serve_forever (Lib/socketserver.py:218)
+    open func serveForever(pollInterval: Double = 0.5) throws {
+        try traced("BaseServer.serve_forever", line: 218, self, "poll_interval=\(pollInterval)") {
+            _isShutDown.clear()
+            defer {  // Python: finally:
+                _shutdownRequest.store(false, ordering: .releasing)
+                _isShutDown.set()
+            }
+            // XXX: Consider using another file descriptor or connecting to the socket to
+            // wake this up instead of polling. Polling reduces our responsiveness to a
+            // shutdown request and wastes cpu at all other times.
+            let selector = _ServerSelector()
+            defer { selector.close() }  // Python: with _ServerSelector() as selector:
+            _ = try selector.register(self, EVENT_READ)
+
+            while !_shutdownRequest.load(ordering: .acquiring) {
+                let ready = try selector.select(pollInterval)
+                // bpo-35017: shutdown() called during select(), exit immediately.
+                if _shutdownRequest.load(ordering: .acquiring) {
+                    break
+                }
+                if !ready.isEmpty {
+                    try dispatched("_handle_request_noblock", self) { try _handleRequestNoblock() }
+                }
+
+                try dispatched("service_actions", self) { try serviceActions() }
+            }
+        }
+    }
+
+    /// Stops the serve_forever loop.
+    ///
+    /// Blocks until the loop has finished. This must be called while serve_forever() is
+    /// running in another thread, or it will deadlock.
+    ///
+    /// Python: BaseServer.shutdown (Lib/socketserver.py:247)
+    open func shutdown() {
+        traced("BaseServer.shutdown", line: 247, self) {
+            _shutdownRequest.store(true, ordering: .releasing)
+            _isShutDown.wait()
+        }
+    }
+
+    /// Called by the serve_forever() loop.
+    ///
+    /// May be overridden by a subclass / Mixin to implement any code that needs to be run
+    /// during the loop.
+    ///
+    /// Python: BaseServer.service_actions (Lib/socketserver.py:257)
+    open func serviceActions() throws {
+        traced("BaseServer.service_actions", line: 257, self) {}
+    }
+
+    // The distinction between handling, getting, processing and finishing a request is
+    // fairly arbitrary. Remember:
+    //
+    // - handle_request() is the top-level call. It calls selector.select(),
+    //   get_request(), verify_request() and process_request()
+    // - get_request() is different for stream or datagram sockets
+    // - process_request() is the place that may fork a new process or create a
+    //   new thread to finish the request
+    // - finish_request() instantiates the request handler class; this
+    //   constructor will handle the request all by itself
+
+    /// Handle one request, possibly blocking.
+    ///
+    /// Respects ``timeout``: waits at most the smaller of the socket's timeout and the
+    /// server's, then calls ``handleTimeout()``.
+    ///
+    /// Python: BaseServer.handle_request (Lib/socketserver.py:276)
+    open func handleRequest() throws {
+        try traced("BaseServer.handle_request", line: 276, self) {
+            // Support people who used socket.settimeout() to escape
+            // handle_request before self.timeout was available.
+            var timeout = socket.gettimeout()
+            if timeout == nil {
+                timeout = self.timeout
+            } else if let own = self.timeout {
+                timeout = min(timeout!, own)
+            }
+            var deadline = 0.0
+            if let timeout {
+                deadline = time() + timeout
+            }
+
+            // Wait until a request arrives or the timeout expires - the loop is
+            // necessary to accommodate early wakeups due to EINTR.
+            let selector = _ServerSelector()
+            defer { selector.close() }  // Python: with _ServerSelector() as selector:
+            _ = try selector.register(self, EVENT_READ)
+
+            while true {
+                if try !selector.select(timeout).isEmpty {
+                    return try dispatched("_handle_request_noblock", self) {
+                        try _handleRequestNoblock()
+                    }
+                } else {
+                    if timeout != nil {
+                        timeout = deadline - time()
+                        if timeout! < 0 {
+                            return try dispatched("handle_timeout", self) { try handleTimeout() }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handle one request, without blocking.
+    ///
+    /// I assume that selector.select() has returned that the socket is readable before this
+    /// function was called, so there should be no risk of blocking in get_request().
+    ///
+    /// Python: BaseServer._handle_request_noblock (Lib/socketserver.py:305)
+    open func _handleRequestNoblock() throws {
+        try traced("BaseServer._handle_request_noblock", line: 305, self) {
+            let request: Request
+            let clientAddress: SocketAddress
+            do {
+                (request, clientAddress) = try dispatched("get_request", self) { try getRequest() }
+            } catch is OSError {
+                return
+            }
+            let arguments = requestArguments(request, clientAddress)
+            if try dispatched("verify_request", self, arguments, { try verifyRequest(request, clientAddress) }) {
+                do {
+                    try dispatched("process_request", self, arguments) {
+                        try processRequest(request, clientAddress)
+                    }
+                } catch where !(error is any BaseException) {  // Python: except Exception:
+                    try sys.handling(error) {
+                        try dispatched("handle_error", self, arguments) {
+                            try handleError(request, clientAddress)
+                        }
+                    }
+                    try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+                } catch {  // Python: except: (BaseException)
+                    try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+                    throw error
+                }
+            } else {
+                try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+            }
+        }
+    }
+
+    /// Called if no new request arrives within ``timeout``.
+    ///
+    /// Overridden by ForkingMixIn.
+    ///
+    /// Python: BaseServer.handle_timeout (Lib/socketserver.py:328)
+    open func handleTimeout() throws {
+        traced("BaseServer.handle_timeout", line: 328, self) {}
+    }
+
+    /// Verify the request. May be overridden.
+    ///
+    /// - Returns: true if we should proceed with this request.
+    ///
+    /// Python: BaseServer.verify_request (Lib/socketserver.py:335)
+    open func verifyRequest(_ request: Request, _ clientAddress: SocketAddress) throws -> Bool {
+        traced("BaseServer.verify_request", line: 335, self, requestArguments(request, clientAddress)) {
+            true
+        }
+    }
+
+    /// Call finish_request.
+    ///
+    /// Overridden by ForkingMixIn and ThreadingMixIn.
+    ///
+    /// Python: BaseServer.process_request (Lib/socketserver.py:343)
+    open func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        // Swift-only: a combined class that forgot its forwarding overrides would silently
+        // serve synchronously (STYLE.md section 6).
+        assert(
+            !(self is any ThreadingMixIn || self is any ForkingMixIn),
+            "\(type(of: self)) adopts a mixin but does not forward processRequest to it")
+        try traced("BaseServer.process_request", line: 343, self, requestArguments(request, clientAddress)) {
+            try dispatched("finish_request", self, requestArguments(request, clientAddress)) {
+                try finishRequest(request, clientAddress)
+            }
+            try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+        }
+    }
+
+    /// Called to clean-up the server. May be overridden.
+    ///
+    /// Python: BaseServer.server_close (Lib/socketserver.py:352)
+    open func serverClose() throws {
+        traced("BaseServer.server_close", line: 352, self) {}
+    }
+
+    /// Finish one request by instantiating RequestHandlerClass.
+    ///
+    /// Python: BaseServer.finish_request (Lib/socketserver.py:360)
+    open func finishRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try traced("BaseServer.finish_request", line: 360, self, requestArguments(request, clientAddress)) {
+            _ = try requestHandlerClass.init(request, clientAddress, self)
+        }
+    }
+
+    /// Called to shutdown and close an individual request.
+    ///
+    /// Python: BaseServer.shutdown_request (Lib/socketserver.py:364)
+    open func shutdownRequest(_ request: Request) throws {
+        try traced("BaseServer.shutdown_request", line: 364, self, "request=\(request)") {
+            try dispatched("close_request", self) { try closeRequest(request) }
+        }
+    }
+
+    /// Called to clean up an individual request.
+    ///
+    /// Python: BaseServer.close_request (Lib/socketserver.py:368)
+    open func closeRequest(_ request: Request) throws {
+        traced("BaseServer.close_request", line: 368, self, "request=\(request)") {}
+    }
+
+    /// Handle an error gracefully. May be overridden.
+    ///
+    /// The default is to print the exception being handled and continue, on standard error.
+    ///
+    /// Differs from Python: Swift keeps no traceback, so the report shows the exception line
+    /// where CPython prints `traceback.print_exc()`; a trace shows the call path instead.
+    ///
+    /// Python: BaseServer.handle_error (Lib/socketserver.py:372)
+    open func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        traced("BaseServer.handle_error", line: 372, self, requestArguments(request, clientAddress)) {
+            var report = String(repeating: "-", count: 40) + "\n"
+            report += "Exception occurred during processing of request from \(clientAddress)\n"
+            // Python: import traceback; traceback.print_exc()
+            report += "Traceback (most recent call last):\n"
+            report += "  (Swift keeps no Python frames: run socketserver-trace to see the calls)\n"
+            report += (sys.exception().map(pythonExceptionLine) ?? "NoneType: None") + "\n"
+            report += String(repeating: "-", count: 40) + "\n"
+            sys.writeStderr(report)
+        }
+    }
+
+    /// Enter the runtime context: returns the server itself.
+    ///
+    /// Python: BaseServer.__enter__ (Lib/socketserver.py:385)
+    open func __enter__() -> Self {
+        traced("BaseServer.__enter__", line: 385, self) { () -> Self in self }
+    }
+
+    /// Leave the runtime context: close the server.
+    ///
+    /// Python: BaseServer.__exit__ (Lib/socketserver.py:388)
+    open func __exit__() throws {
+        try traced("BaseServer.__exit__", line: 388, self) {
+            try dispatched("server_close", self) { try serverClose() }
+        }
+    }
+
+    /// Get the request and client address.
+    ///
+    /// Swift-only: Python's BaseServer has no `get_request` and finds TCPServer's by duck
+    /// typing; Swift needs it declared where `_handle_request_noblock` calls it.
+    open func getRequest() throws -> (Request, SocketAddress) {
+        throw UnsupportedOperation("get_request")
+    }
+
+    /// The file descriptor the selector waits on.
+    ///
+    /// Swift-only: Python's BaseServer has no `fileno` and finds TCPServer's by duck typing;
+    /// Swift needs it declared so that BaseServer can register `self` with a selector.
+    open func fileno() throws -> CInt {
+        throw UnsupportedOperation("fileno")
+    }
+}
+
+/// An object usable in a `with` statement.
+///
+/// Swift-only: Python's context-manager protocol (`__enter__`/`__exit__`).
+public protocol ContextManager: AnyObject {
+    /// Enter the runtime context.
+    func __enter__() -> Self
+    /// Leave the runtime context.
+    func __exit__() throws
+}
+
+extension ContextManager {
+    /// `with server as s: body(s)`: enter, run `body`, and exit even when `body` throws; the
+    /// body's error propagates after the server is closed, as Python's `with` does.
+    ///
+    /// Swift-only: Python's `with` statement.
+    public func with<R>(_ body: (Self) throws -> R) throws -> R {
+        let entered = __enter__()
+        let result: R
+        do {
+            result = try body(entered)
+        } catch {
+            try __exit__()
+            throw error
+        }
+        try __exit__()
+        return result
+    }
+
+}
+
+// MARK: - TCPServer
+
+/// Base class for various socket-based server classes. Defaults to synchronous IP stream
+/// (i.e., TCP).
+///
+/// Class attributes a subclass may override: ``addressFamily``, ``socketType``,
+/// ``requestQueueSize`` (only for stream sockets), ``allowReuseAddress``,
+/// ``allowReusePort``; instances may also assign the last three before binding.
+///
+/// Python: TCPServer (Lib/socketserver.py:392)
+open class TCPServer: BaseServer, @unchecked Sendable {
+    /// The socket family.
+    ///
+    /// Python: TCPServer.address_family (Lib/socketserver.py:440)
+    open class var addressFamily: CInt { AF_INET }
+
+    /// The socket type.
+    ///
+    /// Python: TCPServer.socket_type (Lib/socketserver.py:442)
+    open class var socketType: CInt { SOCK_STREAM }
+
+    /// The listen backlog.
+    ///
+    /// Python: TCPServer.request_queue_size (Lib/socketserver.py:444)
+    open class var requestQueueSize: Int { 5 }
+
+    /// Whether to set `SO_REUSEADDR` before binding.
+    ///
+    /// Python: TCPServer.allow_reuse_address (Lib/socketserver.py:446)
+    open class var allowReuseAddress: Bool { false }
+
+    /// Whether to set `SO_REUSEPORT` before binding.
+    ///
+    /// Python: TCPServer.allow_reuse_port (Lib/socketserver.py:448)
+    open class var allowReusePort: Bool { false }
+
+    /// This server's backlog, from the class's ``requestQueueSize``.
+    ///
+    /// Python: TCPServer.request_queue_size (Lib/socketserver.py:444)
+    public var requestQueueSize: Int = 5
+
+    /// This server's `SO_REUSEADDR` choice, from the class's ``allowReuseAddress``.
+    ///
+    /// Python: TCPServer.allow_reuse_address (Lib/socketserver.py:446)
+    public var allowReuseAddress = false
+
+    /// This server's `SO_REUSEPORT` choice, from the class's ``allowReusePort``.
+    ///
+    /// Python: TCPServer.allow_reuse_port (Lib/socketserver.py:448)
+    public var allowReusePort = false
+
+    /// Constructor. May be extended, do not override.
+    ///
+    /// Creates the socket and, when `bindAndActivate`, binds and activates it; on failure
+    /// closes the server (the most derived `server_close`) and rethrows.
+    ///
+    /// Python: TCPServer.__init__ (Lib/socketserver.py:450)
+    public required init(
+        _ serverAddress: SocketAddress, _ requestHandlerClass: BaseRequestHandler.Type,
+        bindAndActivate: Bool = true
+    ) throws {
+        let frame = InitializerFrame(
+            "TCPServer.__init__", line: 450, Self.self,
+            "server_address=\(serverAddress), bind_and_activate=\(bindAndActivate ? "True" : "False")")
+        do {
+            super.init(serverAddress, requestHandlerClass)  // Python: BaseServer.__init__(self, ...)
+            requestQueueSize = Self.requestQueueSize
+            allowReuseAddress = Self.allowReuseAddress
+            allowReusePort = Self.allowReusePort
+            self.socket = try Socket(Self.addressFamily, Self.socketType)
+            if bindAndActivate {
+                do {
+                    try dispatched("server_bind", self) { try serverBind() }
+                    try dispatched("server_activate", self) { try serverActivate() }
+                } catch {  // Python: except: self.server_close(); raise
+                    try dispatched("server_close", self) { try serverClose() }
+                    throw error
+                }
+            }
+        } catch {
+            frame.end(raising: error)
+            throw error
+        }
+        frame.end()
+    }
+
+    /// Called by constructor to bind the socket. May be overridden.
+    ///
+    /// Python: TCPServer.server_bind (Lib/socketserver.py:463)
+    open func serverBind() throws {
+        try traced("TCPServer.server_bind", line: 463, self, "server_address=\(serverAddress)") {
+            if allowReuseAddress {  // Python also checks hasattr(socket, "SO_REUSEADDR")
+                try socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+            }
+            if allowReusePort {  // Python also checks hasattr(socket, "SO_REUSEPORT")
+                try socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+            }
+            try socket.bind(serverAddress)
+            serverAddress = try socket.getsockname()
+        }
+    }
+
+    /// Called by constructor to activate the server. May be overridden.
+    ///
+    /// Python: TCPServer.server_activate (Lib/socketserver.py:476)
+    open override func serverActivate() throws {
+        try traced("TCPServer.server_activate", line: 476, self, "request_queue_size=\(requestQueueSize)") {
+            try socket.listen(requestQueueSize)
+        }
+    }
+
+    /// Called to clean-up the server. May be overridden.
+    ///
+    /// Python: TCPServer.server_close (Lib/socketserver.py:484)
+    open override func serverClose() throws {
+        try traced("TCPServer.server_close", line: 484, self) {
+            try socket.close()
+        }
+    }
+
+    /// Return socket file number. Interface required by selector.
+    ///
+    /// Python: TCPServer.fileno (Lib/socketserver.py:492)
+    open override func fileno() throws -> CInt {
+        traced("TCPServer.fileno", line: 492, self) {
+            socket.fileno()
+        }
+    }
+
+    /// Get the request and client address from the socket. May be overridden.
+    ///
+    /// Python: TCPServer.get_request (Lib/socketserver.py:500)
+    open override func getRequest() throws -> (Request, SocketAddress) {
+        try traced("TCPServer.get_request", line: 500, self) {
+            let (connection, address) = try socket.accept()
+            return (.stream(connection), address)
+        }
+    }
+
+    /// Called to shutdown and close an individual request.
+    ///
+    /// Python: TCPServer.shutdown_request (Lib/socketserver.py:508)
+    open override func shutdownRequest(_ request: Request) throws {
+        try traced("TCPServer.shutdown_request", line: 508, self, "request=\(request)") {
+            do {
+                // explicitly shutdown.  socket.close() merely releases
+                // the socket and waits for GC to perform the actual close.
+                try request.socket.shutdown(SHUT_WR)
+            } catch {
+                // some platforms may raise ENOTCONN here
+            }
+            try dispatched("close_request", self) { try closeRequest(request) }
+        }
+    }
+
+    /// Called to clean up an individual request.
+    ///
+    /// Python: TCPServer.close_request (Lib/socketserver.py:518)
+    open override func closeRequest(_ request: Request) throws {
+        try traced("TCPServer.close_request", line: 518, self, "request=\(request)") {
+            try request.socket.close()
+        }
+    }
+}
+
+// MARK: - UDPServer
+
+/// UDP server class.
+///
+/// Python: UDPServer (Lib/socketserver.py:523)
+open class UDPServer: TCPServer, @unchecked Sendable {
+    /// Restated as in Python.
+    ///
+    /// Python: UDPServer.allow_reuse_address (Lib/socketserver.py:527)
+    open override class var allowReuseAddress: Bool { false }
+
+    /// Restated as in Python.
+    ///
+    /// Python: UDPServer.allow_reuse_port (Lib/socketserver.py:529)
+    open override class var allowReusePort: Bool { false }
+
+    /// Datagrams.
+    ///
+    /// Python: UDPServer.socket_type (Lib/socketserver.py:531)
+    open override class var socketType: CInt { SOCK_DGRAM }
+
+    /// The largest datagram read; longer ones are silently truncated.
+    ///
+    /// Python: UDPServer.max_packet_size (Lib/socketserver.py:533)
+    open class var maxPacketSize: Int { 8192 }
+
+    /// This server's largest datagram, from the class's ``maxPacketSize``.
+    ///
+    /// Python: UDPServer.max_packet_size (Lib/socketserver.py:533)
+    public lazy var maxPacketSize: Int = Self.maxPacketSize
+
+    /// Read one datagram: the request is `(data, self.socket)`.
+    ///
+    /// Python: UDPServer.get_request (Lib/socketserver.py:535)
+    open override func getRequest() throws -> (Request, SocketAddress) {
+        try traced("UDPServer.get_request", line: 535, self) {
+            let (data, clientAddr) = try socket.recvfrom(maxPacketSize)
+            return (.datagram(data, socket), clientAddr)
+        }
+    }
+
+    /// No listen for datagrams.
+    ///
+    /// Python: UDPServer.server_activate (Lib/socketserver.py:539)
+    open override func serverActivate() throws {
+        traced("UDPServer.server_activate", line: 539, self) {
+            // No need to call listen() for UDP.
+        }
+    }
+
+    /// No shutdown of the shared socket.
+    ///
+    /// Python: UDPServer.shutdown_request (Lib/socketserver.py:543)
+    open override func shutdownRequest(_ request: Request) throws {
+        try traced("UDPServer.shutdown_request", line: 543, self, "request=\(request)") {
+            // No need to shutdown anything.
+            try dispatched("close_request", self) { try closeRequest(request) }
+        }
+    }
+
+    /// No close of the shared socket.
+    ///
+    /// Python: UDPServer.close_request (Lib/socketserver.py:547)
+    open override func closeRequest(_ request: Request) throws {
+        traced("UDPServer.close_request", line: 547, self, "request=\(request)") {
+            // No need to close anything.
+        }
+    }
+}
+
+// MARK: - ForkingMixIn
+
+/// Mix-in class to handle each request in a new process.
+///
+/// Adopt it and add the forwarding overrides (`collectChildren`, `handleTimeout`,
+/// `serviceActions`, `processRequest`, `serverClose`, and `class var timeout`), as
+/// ``ForkingTCPServer`` does: Swift has no multiple inheritance, and base-class code reaches
+/// only methods of the class's vtable (STYLE.md section 6).
+///
+/// Python: ForkingMixIn (Lib/socketserver.py:552)
+public protocol ForkingMixIn: BaseServer {
+    /// The mixin's attributes, one object per server.
+    var forkingMixIn: ForkingMixInState { get }
+    /// Internal routine to wait for children that have exited.
+    ///
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    func collectChildren(blocking: Bool) throws
+}
+
+/// The attributes ForkingMixIn adds to a server.
+///
+/// State: written and read by the serving thread, and by ``ForkingMixIn/forkingServerClose(_:)``
+/// after serving has stopped.
+///
+/// Swift-only: Python keeps them on the instance and the class.
+public final class ForkingMixInState: @unchecked Sendable {
+    /// ForkingMixIn's timeout for handle_request: five minutes.
+    ///
+    /// Python: ForkingMixIn.timeout (Lib/socketserver.py:555)
+    public static let timeout: Double? = 300
+    /// The pids of the children not yet reaped; nil until the first fork.
+    ///
+    /// Python: ForkingMixIn.active_children (Lib/socketserver.py:556)
+    public var activeChildren: Set<Int32>? = nil
+    /// The most children before service_actions waits for one to exit.
+    ///
+    /// Python: ForkingMixIn.max_children (Lib/socketserver.py:557)
+    public var maxChildren = 40
+    /// Whether server_close waits until all child processes complete.
+    ///
+    /// Python: ForkingMixIn.block_on_close (Lib/socketserver.py:559)
+    public var blockOnClose = true
+
+    /// Makes the mixin's attributes with Python's defaults.
+    public init() {}
+}
+
+extension ForkingMixIn {
+    /// The pids of the children not yet reaped; nil until the first fork.
+    ///
+    /// Python: ForkingMixIn.active_children (Lib/socketserver.py:556)
+    public var activeChildren: Set<Int32>? {
+        get { forkingMixIn.activeChildren }
+        set { forkingMixIn.activeChildren = newValue }
+    }
+    /// The most children before service_actions waits for one to exit.
+    ///
+    /// Python: ForkingMixIn.max_children (Lib/socketserver.py:557)
+    public var maxChildren: Int {
+        get { forkingMixIn.maxChildren }
+        set { forkingMixIn.maxChildren = newValue }
+    }
+    /// Whether server_close waits until all child processes complete.
+    ///
+    /// Python: ForkingMixIn.block_on_close (Lib/socketserver.py:559)
+    public var blockOnClose: Bool {
+        get { forkingMixIn.blockOnClose }
+        set { forkingMixIn.blockOnClose = newValue }
+    }
+
+    /// Internal routine to wait for children that have exited.
+    ///
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    public func forkingCollectChildren(blocking: Bool = false) throws {
+        traced("ForkingMixIn.collect_children", line: 561, self, "blocking=\(blocking ? "True" : "False")") {
+            if activeChildren == nil {
+                return
+            }
+
+            // If we're above the max number of children, wait and reap them until
+            // we go back below threshold. Note that we use waitpid(-1) below to be
+            // able to collect children in size(<defunct children>) syscalls instead
+            // of size(<children>): the downside is that this might reap children
+            // which we didn't spawn, which is why we only resort to this when we're
+            // above max_children.
+            while activeChildren!.count >= maxChildren {
+                do {
+                    let (pid, _) = try os.waitpid(-1, 0)
+                    activeChildren!.remove(pid)
+                } catch let error as OSError where error.kind == .childProcess {
+                    // we don't have any children, we're done
+                    activeChildren!.removeAll()
+                } catch {
+                    break
+                }
+            }
+
+            // Now reap all defunct children. (Swift sorts the copy: a Set's order is random.)
+            for var pid in activeChildren!.sorted() {
+                do {
+                    let flags = blocking ? 0 : os.WNOHANG
+                    (pid, _) = try os.waitpid(pid, flags)
+                    // if the child hasn't exited yet, pid will be 0 and ignored by
+                    // discard() below
+                    activeChildren!.remove(pid)
+                } catch let error as OSError where error.kind == .childProcess {
+                    // someone else reaped it
+                    activeChildren!.remove(pid)
+                } catch {
+                }
+            }
+        }
+    }
+
+    /// Wait for zombies after self.timeout seconds of inactivity.
+    ///
+    /// May be extended, do not override.
+    ///
+    /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
+    public func forkingHandleTimeout() throws {
+        try traced("ForkingMixIn.handle_timeout", line: 596, self) {
+            try dispatched("collect_children", self) { try collectChildren(blocking: false) }
+        }
+    }
+
+    /// Collect the zombie child processes regularly in the ForkingMixIn.
+    ///
+    /// service_actions is called in the BaseServer's serve_forever loop.
+    ///
+    /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
+    public func forkingServiceActions() throws {
+        try traced("ForkingMixIn.service_actions", line: 603, self) {
+            try dispatched("collect_children", self) { try collectChildren(blocking: false) }
+        }
+    }
+
+    /// Fork a new subprocess to process the request.
+    ///
+    /// The parent closes its copy of the request and returns; the child finishes the request,
+    /// shuts it down and exits with status 0, or 1 after any error.
+    ///
+    /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
+    public func forkingProcessRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try traced("ForkingMixIn.process_request", line: 610, self, requestArguments(request, clientAddress)) {
+            let pid = try os.fork()
+            if pid != 0 {
+                // Parent process
+                if activeChildren == nil {
+                    activeChildren = Set()
+                }
+                activeChildren!.insert(pid)
+                try dispatched("close_request", self) { try closeRequest(request) }
+                return
+            } else {
+                // Child process.
+                // This must never return, hence os._exit()!
+                var status: Int32 = 1
+                do {
+                    try dispatched("finish_request", self, requestArguments(request, clientAddress)) {
+                        try finishRequest(request, clientAddress)
+                    }
+                    status = 0
+                } catch where !(error is any BaseException) {  // Python: except Exception:
+                    try? sys.handling(error) {
+                        try dispatched("handle_error", self, requestArguments(request, clientAddress)) {
+                            try handleError(request, clientAddress)
+                        }
+                    }
+                } catch {
+                    // A BaseException: os._exit in Python's `finally` swallows it.
+                }
+                // Python: finally: try: self.shutdown_request(request) finally: os._exit(status)
+                try? dispatched("shutdown_request", self) { try shutdownRequest(request) }
+                os._exit(status)
+            }
+        }
+    }
+
+    /// Close the server, then reap the children (waiting for them if ``blockOnClose``).
+    ///
+    /// - Parameter superServerClose: the next class's `server_close` (Python's
+    ///   `super().server_close()`).
+    ///
+    /// Python: ForkingMixIn.server_close (Lib/socketserver.py:635)
+    public func forkingServerClose(_ superServerClose: () throws -> Void) throws {
+        try traced("ForkingMixIn.server_close", line: 635, self) {
+            try superServerClose()
+            try dispatched("collect_children", self) { try collectChildren(blocking: blockOnClose) }
+        }
+    }
+}
+
+// MARK: - _Threads
+
+/// What ThreadingMixIn keeps its threads in: ``_Threads`` or ``_NoThreads``.
+///
+/// Swift-only: Python duck-types the two classes.
+public protocol _ThreadList: AnyObject, Sendable {
+    /// Track a thread before it starts.
+    func append(_ thread: PThread)
+    /// Join the tracked threads.
+    func join() throws
+}
+
+/// Joinable list of all non-daemon threads.
+///
+/// State: the list is guarded by a `Mutex` (Python's list relies on the GIL).
+///
+/// Python: _Threads (Lib/socketserver.py:640)
+public final class _Threads: _ThreadList {
+    private let threads = Mutex<[PThread]>([])
+
+    /// Makes an empty list.
+    public init() {}
+
+    /// The number of tracked threads (Python's `len(self._threads)`).
+    public var count: Int { threads.withLock { $0.count } }
+
+    /// Reap finished threads, then track `thread` unless it is a daemon.
+    ///
+    /// Python: _Threads.append (Lib/socketserver.py:644)
+    public func append(_ thread: PThread) {
+        traced("_Threads.append", line: 644, self, "thread=<Thread(\(thread.name))>") {
+            reap()
+            if thread.daemon {
+                return
+            }
+            threads.withLock { $0.append(thread) }
+        }
+    }
+
+    /// Empty the list and return what it held.
+    ///
+    /// Python: _Threads.pop_all (Lib/socketserver.py:650)
+    public func popAll() -> [PThread] {
+        traced("_Threads.pop_all", line: 650, self) {
+            threads.withLock { list in
+                defer { list = [] }
+                return list
+            }
+        }
+    }
+
+    /// Join every tracked thread.
+    ///
+    /// Python: _Threads.join (Lib/socketserver.py:654)
+    public func join() throws {
+        try traced("_Threads.join", line: 654, self) {
+            for thread in popAll() {
+                try thread.join()
+            }
+        }
+    }
+
+    /// Drop threads that are not alive (finished, or never started).
+    ///
+    /// Python: _Threads.reap (Lib/socketserver.py:658)
+    public func reap() {
+        traced("_Threads.reap", line: 658, self) {
+            threads.withLock { $0.removeAll { !$0.isAlive() } }
+        }
+    }
+}
+
+// MARK: - _NoThreads
+
+/// Degenerate version of _Threads.
+///
+/// Python: _NoThreads (Lib/socketserver.py:662)
+public final class _NoThreads: _ThreadList {
+    /// The one instance ThreadingMixIn's class attribute holds.
+    ///
+    /// Python: ThreadingMixIn._threads (Lib/socketserver.py:683)
+    public static let shared = _NoThreads()
+
+    /// Does nothing.
+    ///
+    /// Python: _NoThreads.append (Lib/socketserver.py:666)
+    public func append(_ thread: PThread) {
+        traced("_NoThreads.append", line: 666, self, "thread=<Thread(\(thread.name))>") {}
+    }
+
+    /// Does nothing.
+    ///
+    /// Python: _NoThreads.join (Lib/socketserver.py:669)
+    public func join() {
+        traced("_NoThreads.join", line: 669, self) {}
+    }
+}
+
+// MARK: - ThreadingMixIn
+
+/// Mix-in class to handle each request in a new thread.
+///
+/// Adopt it and add the forwarding overrides (`processRequestThread`, `processRequest`,
+/// `serverClose`), as ``ThreadingTCPServer`` does (STYLE.md section 6).
+///
+/// Python: ThreadingMixIn (Lib/socketserver.py:673)
+public protocol ThreadingMixIn: BaseServer {
+    /// The mixin's attributes, one object per server.
+    var threadingMixIn: ThreadingMixInState { get }
+    /// Same as in BaseServer but as a thread. In addition, exception handling is done here.
+    ///
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws
+}
+
+/// The attributes ThreadingMixIn adds to a server.
+///
+/// State: written by the serving thread, read by `server_close` after serving has stopped.
+///
+/// Swift-only: Python keeps them on the instance and the class.
+public final class ThreadingMixInState: @unchecked Sendable {
+    /// Decides how threads will act upon termination of the main process.
+    ///
+    /// Python: ThreadingMixIn.daemon_threads (Lib/socketserver.py:678)
+    public var daemonThreads = false
+    /// If true, server_close() waits until all non-daemonic threads terminate.
+    ///
+    /// Python: ThreadingMixIn.block_on_close (Lib/socketserver.py:680)
+    public var blockOnClose = true
+    /// The instance's own thread list, once `process_request` has made it (Python's
+    /// `vars(self)['_threads']`); nil means the class-level ``_NoThreads``.
+    public var ownThreads: _Threads? = nil
+
+    /// Makes the mixin's attributes with Python's defaults.
+    public init() {}
+}
+
+extension ThreadingMixIn {
+    /// Decides how threads will act upon termination of the main process.
+    ///
+    /// Python: ThreadingMixIn.daemon_threads (Lib/socketserver.py:678)
+    public var daemonThreads: Bool {
+        get { threadingMixIn.daemonThreads }
+        set { threadingMixIn.daemonThreads = newValue }
+    }
+    /// If true, server_close() waits until all non-daemonic threads terminate.
+    ///
+    /// Python: ThreadingMixIn.block_on_close (Lib/socketserver.py:680)
+    public var blockOnClose: Bool {
+        get { threadingMixIn.blockOnClose }
+        set { threadingMixIn.blockOnClose = newValue }
+    }
+    /// For non-daemonic threads, list of threading.Threading objects used by server_close()
+    /// to wait for all threads completion.
+    ///
+    /// Python: ThreadingMixIn._threads (Lib/socketserver.py:683)
+    public var _threads: any _ThreadList { threadingMixIn.ownThreads ?? _NoThreads.shared }
+
+    /// Same as in BaseServer but as a thread. In addition, exception handling is done here.
+    ///
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    public func threadingProcessRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try traced("ThreadingMixIn.process_request_thread", line: 685, self, requestArguments(request, clientAddress)) {
+            do {  // Python: try: ... finally: self.shutdown_request(request)
+                do {
+                    try dispatched("finish_request", self, requestArguments(request, clientAddress)) {
+                        try finishRequest(request, clientAddress)
+                    }
+                } catch where !(error is any BaseException) {  // Python: except Exception:
+                    try sys.handling(error) {
+                        try dispatched("handle_error", self, requestArguments(request, clientAddress)) {
+                            try handleError(request, clientAddress)
+                        }
+                    }
+                }
+            } catch {
+                try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+                throw error
+            }
+            try dispatched("shutdown_request", self) { try shutdownRequest(request) }
+        }
+    }
+
+    /// Start a new thread to process the request.
+    ///
+    /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
+    public func threadingProcessRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try traced("ThreadingMixIn.process_request", line: 698, self, requestArguments(request, clientAddress)) {
+            if blockOnClose {
+                // Python: vars(self).setdefault('_threads', _Threads())
+                if threadingMixIn.ownThreads == nil { threadingMixIn.ownThreads = _Threads() }
+            }
+            let t = PThread(targetName: "process_request_thread") { [self] in
+                try dispatched("process_request_thread", self, requestArguments(request, clientAddress)) {
+                    try processRequestThread(request, clientAddress)
+                }
+            }
+            t.daemon = daemonThreads
+            _threads.append(t)
+            try t.start()
+        }
+    }
+
+    /// Close the server, then join the request threads.
+    ///
+    /// - Parameter superServerClose: the next class's `server_close` (Python's
+    ///   `super().server_close()`).
+    ///
+    /// Python: ThreadingMixIn.server_close (Lib/socketserver.py:708)
+    public func threadingServerClose(_ superServerClose: () throws -> Void) throws {
+        try traced("ThreadingMixIn.server_close", line: 708, self) {
+            try superServerClose()
+            try _threads.join()
+        }
+    }
+}
+
+// MARK: - ForkingUDPServer
+
+/// A UDP server that forks a process per datagram.
+///
+/// Python: ForkingUDPServer (Lib/socketserver.py:714), `class ForkingUDPServer(ForkingMixIn, UDPServer): pass`
+open class ForkingUDPServer: UDPServer, ForkingMixIn, @unchecked Sendable {
+    // MARK: ForkingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let forkingMixIn = ForkingMixInState()
+    /// Python: ForkingMixIn.timeout (Lib/socketserver.py:555)
+    open override class var timeout: Double? { ForkingMixInState.timeout }
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    open func collectChildren(blocking: Bool = false) throws { try forkingCollectChildren(blocking: blocking) }
+    /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
+    open override func handleTimeout() throws { try forkingHandleTimeout() }
+    /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
+    open override func serviceActions() throws { try forkingServiceActions() }
+    /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try forkingProcessRequest(request, clientAddress) }
+    /// Python: ForkingMixIn.server_close (Lib/socketserver.py:635)
+    open override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ForkingTCPServer
+
+/// A TCP server that forks a process per connection.
+///
+/// Python: ForkingTCPServer (Lib/socketserver.py:715), `class ForkingTCPServer(ForkingMixIn, TCPServer): pass`
+open class ForkingTCPServer: TCPServer, ForkingMixIn, @unchecked Sendable {
+    // MARK: ForkingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let forkingMixIn = ForkingMixInState()
+    /// Python: ForkingMixIn.timeout (Lib/socketserver.py:555)
+    open override class var timeout: Double? { ForkingMixInState.timeout }
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    open func collectChildren(blocking: Bool = false) throws { try forkingCollectChildren(blocking: blocking) }
+    /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
+    open override func handleTimeout() throws { try forkingHandleTimeout() }
+    /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
+    open override func serviceActions() throws { try forkingServiceActions() }
+    /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try forkingProcessRequest(request, clientAddress) }
+    /// Python: ForkingMixIn.server_close (Lib/socketserver.py:635)
+    open override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ThreadingUDPServer
+
+/// A UDP server that starts a thread per datagram.
+///
+/// Python: ThreadingUDPServer (Lib/socketserver.py:717), `class ThreadingUDPServer(ThreadingMixIn, UDPServer): pass`
+open class ThreadingUDPServer: UDPServer, ThreadingMixIn, @unchecked Sendable {
+    // MARK: ThreadingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let threadingMixIn = ThreadingMixInState()
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    open func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequestThread(request, clientAddress) }
+    /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequest(request, clientAddress) }
+    /// Python: ThreadingMixIn.server_close (Lib/socketserver.py:708)
+    open override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ThreadingTCPServer
+
+/// A TCP server that starts a thread per connection.
+///
+/// Python: ThreadingTCPServer (Lib/socketserver.py:718), `class ThreadingTCPServer(ThreadingMixIn, TCPServer): pass`
+open class ThreadingTCPServer: TCPServer, ThreadingMixIn, @unchecked Sendable {
+    // MARK: ThreadingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let threadingMixIn = ThreadingMixInState()
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    open func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequestThread(request, clientAddress) }
+    /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequest(request, clientAddress) }
+    /// Python: ThreadingMixIn.server_close (Lib/socketserver.py:708)
+    open override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
+}
+
+// MARK: - UnixStreamServer
+
+/// A stream server on a Unix-domain socket (a path on this machine).
+///
+/// Python: UnixStreamServer (Lib/socketserver.py:722)
+open class UnixStreamServer: TCPServer, @unchecked Sendable {
+    /// Unix-domain sockets.
+    ///
+    /// Python: UnixStreamServer.address_family (Lib/socketserver.py:723)
+    open override class var addressFamily: CInt { AF_UNIX }
+}
+
+// MARK: - UnixDatagramServer
+
+/// A datagram server on a Unix-domain socket.
+///
+/// Python: UnixDatagramServer (Lib/socketserver.py:725)
+open class UnixDatagramServer: UDPServer, @unchecked Sendable {
+    /// Unix-domain sockets.
+    ///
+    /// Python: UnixDatagramServer.address_family (Lib/socketserver.py:726)
+    open override class var addressFamily: CInt { AF_UNIX }
+}
+
+// MARK: - ThreadingUnixStreamServer
+
+/// A Unix stream server that starts a thread per connection.
+///
+/// Python: ThreadingUnixStreamServer (Lib/socketserver.py:728), `class ThreadingUnixStreamServer(ThreadingMixIn, UnixStreamServer): pass`
+open class ThreadingUnixStreamServer: UnixStreamServer, ThreadingMixIn, @unchecked Sendable {
+    // MARK: ThreadingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let threadingMixIn = ThreadingMixInState()
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    open func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequestThread(request, clientAddress) }
+    /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequest(request, clientAddress) }
+    /// Python: ThreadingMixIn.server_close (Lib/socketserver.py:708)
+    open override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ThreadingUnixDatagramServer
+
+/// A Unix datagram server that starts a thread per datagram.
+///
+/// Python: ThreadingUnixDatagramServer (Lib/socketserver.py:730), `class ThreadingUnixDatagramServer(ThreadingMixIn, UnixDatagramServer): pass`
+open class ThreadingUnixDatagramServer: UnixDatagramServer, ThreadingMixIn, @unchecked Sendable {
+    // MARK: ThreadingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let threadingMixIn = ThreadingMixInState()
+    /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
+    open func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequestThread(request, clientAddress) }
+    /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try threadingProcessRequest(request, clientAddress) }
+    /// Python: ThreadingMixIn.server_close (Lib/socketserver.py:708)
+    open override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ForkingUnixStreamServer
+
+/// A Unix stream server that forks a process per connection.
+///
+/// Python: ForkingUnixStreamServer (Lib/socketserver.py:733), `class ForkingUnixStreamServer(ForkingMixIn, UnixStreamServer): pass`
+open class ForkingUnixStreamServer: UnixStreamServer, ForkingMixIn, @unchecked Sendable {
+    // MARK: ForkingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let forkingMixIn = ForkingMixInState()
+    /// Python: ForkingMixIn.timeout (Lib/socketserver.py:555)
+    open override class var timeout: Double? { ForkingMixInState.timeout }
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    open func collectChildren(blocking: Bool = false) throws { try forkingCollectChildren(blocking: blocking) }
+    /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
+    open override func handleTimeout() throws { try forkingHandleTimeout() }
+    /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
+    open override func serviceActions() throws { try forkingServiceActions() }
+    /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try forkingProcessRequest(request, clientAddress) }
+    /// Python: ForkingMixIn.server_close (Lib/socketserver.py:635)
+    open override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
+}
+
+// MARK: - ForkingUnixDatagramServer
+
+/// A Unix datagram server that forks a process per datagram.
+///
+/// Python: ForkingUnixDatagramServer (Lib/socketserver.py:735), `class ForkingUnixDatagramServer(ForkingMixIn, UnixDatagramServer): pass`
+open class ForkingUnixDatagramServer: UnixDatagramServer, ForkingMixIn, @unchecked Sendable {
+    // MARK: ForkingMixIn forwarding (one line per attribute or method the mixin defines)
+    /// The mixin's attributes.
+    public let forkingMixIn = ForkingMixInState()
+    /// Python: ForkingMixIn.timeout (Lib/socketserver.py:555)
+    open override class var timeout: Double? { ForkingMixInState.timeout }
+    /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
+    open func collectChildren(blocking: Bool = false) throws { try forkingCollectChildren(blocking: blocking) }
+    /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
+    open override func handleTimeout() throws { try forkingHandleTimeout() }
+    /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
+    open override func serviceActions() throws { try forkingServiceActions() }
+    /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
+    open override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws { try forkingProcessRequest(request, clientAddress) }
+    /// Python: ForkingMixIn.server_close (Lib/socketserver.py:635)
+    open override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
+}
+
+// MARK: - BaseRequestHandler
+
+/// Base class for request handler classes.
+///
+/// This class is instantiated for each request to be handled. The constructor sets the
+/// instance variables request, client_address and server, and then calls the handle()
+/// method. To implement a specific service, all you need to do is to derive a class which
+/// defines a handle() method.
+///
+/// The handle() method can find the request as self.request, the client address as
+/// self.client_address, and the server (in case it needs access to per-server information)
+/// as self.server. Since a separate instance is created for each request, the handle()
+/// method can define other arbitrary instance variables.
+///
+/// Python: BaseRequestHandler (Lib/socketserver.py:737)
+open class BaseRequestHandler {
+    /// The request: a connected socket, or a datagram and the server's socket.
+    ///
+    /// Python: BaseRequestHandler.request (Lib/socketserver.py:756)
+    public let request: Request
+    /// The client's address.
+    ///
+    /// Python: BaseRequestHandler.client_address (Lib/socketserver.py:757)
+    public let clientAddress: SocketAddress
+    /// The server that made this handler.
+    ///
+    /// Python: BaseRequestHandler.server (Lib/socketserver.py:758)
+    public let server: BaseServer
+
+    /// Set the attributes, then setup(), handle() and, even when handle() raises, finish().
+    ///
+    /// Python: BaseRequestHandler.__init__ (Lib/socketserver.py:755)
+    public required init(_ request: Request, _ clientAddress: SocketAddress, _ server: BaseServer) throws {
+        self.request = request
+        self.clientAddress = clientAddress
+        self.server = server
+        try traced("BaseRequestHandler.__init__", line: 755, self, requestArguments(request, clientAddress)) {
+            try dispatched("setup", self) { try setup() }
+            do {
+                try dispatched("handle", self) { try handle() }
+            } catch {  // Python: finally: self.finish()
+                try dispatched("finish", self) { try finish() }
+                throw error
+            }
+            try dispatched("finish", self) { try finish() }
+        }
+    }
+
+    /// Prepare the request. Does nothing here.
+    ///
+    /// Python: BaseRequestHandler.setup (Lib/socketserver.py:765)
+    open func setup() throws {
+        traced("BaseRequestHandler.setup", line: 765, self) {}
+    }
+
+    /// Serve the request. Does nothing here: subclasses define it.
+    ///
+    /// Python: BaseRequestHandler.handle (Lib/socketserver.py:768)
+    open func handle() throws {
+        traced("BaseRequestHandler.handle", line: 768, self) {}
+    }
+
+    /// Clean up after the request. Does nothing here.
+    ///
+    /// Python: BaseRequestHandler.finish (Lib/socketserver.py:771)
+    open func finish() throws {
+        traced("BaseRequestHandler.finish", line: 771, self) {}
+    }
+}
+
+// The following two classes make it possible to use the same service class for stream or
+// datagram servers. Each class sets up these instance variables:
+// - rfile: a file object from which receives the request is read
+// - wfile: a file object to which the reply is written
+// When the handle() method returns, wfile is flushed properly
+
+// MARK: - StreamRequestHandler
+
+/// Define self.rfile and self.wfile for stream sockets.
+///
+/// Python: StreamRequestHandler (Lib/socketserver.py:783)
+open class StreamRequestHandler: BaseRequestHandler {
+    /// Default buffer size for rfile: -1 is buffered with `DEFAULT_BUFFER_SIZE`, 0 unbuffered
+    /// (one-byte reads for readline).
+    ///
+    /// Python: StreamRequestHandler.rbufsize (Lib/socketserver.py:794)
+    open class var rbufsize: Int { -1 }
+    /// Default buffer size for wfile: 0 (unbuffered, a ``_SocketWriter``), else a
+    /// buffered writer that sends on flush.
+    ///
+    /// Python: StreamRequestHandler.wbufsize (Lib/socketserver.py:795)
+    open class var wbufsize: Int { 0 }
+    /// A timeout to apply to the request socket, if not nil.
+    ///
+    /// Python: StreamRequestHandler.timeout (Lib/socketserver.py:798)
+    open class var timeout: Double? { nil }
+    /// Disable nagle algorithm for this socket, if true. Use only when wbufsize != 0, to
+    /// avoid small packets.
+    ///
+    /// Python: StreamRequestHandler.disable_nagle_algorithm (Lib/socketserver.py:802)
+    open class var disableNagleAlgorithm: Bool { false }
+
+    /// The request socket.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:805)
+    public var connection: Socket!
+    /// What the request is read from.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:811)
+    public var rfile: IOBase!
+    /// What the reply is written to.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:813)
+    public var wfile: IOBase!
+
+    /// Make rfile and wfile over the connection.
+    ///
+    /// Python: StreamRequestHandler.setup (Lib/socketserver.py:804)
+    open override func setup() throws {
+        try traced("StreamRequestHandler.setup", line: 804, self) {
+            connection = request.socket
+            if let timeout = Self.timeout {
+                try connection.settimeout(timeout)
+            }
+            if Self.disableNagleAlgorithm {
+                try connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
+            }
+            rfile = try connection.makefile("rb", buffering: Self.rbufsize)
+            if Self.wbufsize == 0 {
+                wfile = _SocketWriter(connection)
+            } else {
+                wfile = try connection.makefile("wb", buffering: Self.wbufsize)
+            }
+        }
+    }
+
+    /// Flush wfile (an error there is ignored), then close wfile and rfile.
+    ///
+    /// Python: StreamRequestHandler.finish (Lib/socketserver.py:817)
+    open override func finish() throws {
+        try traced("StreamRequestHandler.finish", line: 817, self) {
+            if !wfile.closed {
+                do {
+                    try wfile.flush()
+                } catch is OSError {
+                    // A final socket error may have occurred here, such as
+                    // the local error ECONNABORTED.
+                }
+            }
+            try wfile.close()
+            try rfile.close()
+        }
+    }
+}
+
+// MARK: - _SocketWriter
+
+/// Simple writable BufferedIOBase implementation for a socket.
+///
+/// Does not hold data in a buffer, avoiding any need to call flush().
+///
+/// Python: _SocketWriter (Lib/socketserver.py:828)
+open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
+    /// The socket written to.
+    ///
+    /// Python: _SocketWriter._sock (Lib/socketserver.py:834)
+    public let _sock: Socket
+
+    /// Wrap `sock`.
+    ///
+    /// Python: _SocketWriter.__init__ (Lib/socketserver.py:833)
+    public init(_ sock: Socket) {
+        self._sock = sock
+        super.init()
+        traced("_SocketWriter.__init__", line: 833, self, "sock=<socket fd=\(sock.fileno())>") {}
+    }
+
+    /// Always writable.
+    ///
+    /// Python: _SocketWriter.writable (Lib/socketserver.py:836)
+    open override func writable() -> Bool {
+        traced("_SocketWriter.writable", line: 836, self) { true }
+    }
+
+    /// Send all of `b` and return its length. No closed check, as in Python.
+    ///
+    /// Python: _SocketWriter.write (Lib/socketserver.py:839)
+    open override func write(_ b: [UInt8]) throws -> Int {
+        try traced("_SocketWriter.write", line: 839, self, "b=\(pyBytesRepr(b, limit: traceBytesLimit))") {
+            try _sock.sendall(b)
+            // Python: with memoryview(b) as view: return view.nbytes
+            return b.count
+        }
+    }
+
+    /// The socket's file number.
+    ///
+    /// Python: _SocketWriter.fileno (Lib/socketserver.py:844)
+    open override func fileno() throws -> CInt {
+        traced("_SocketWriter.fileno", line: 844, self) { _sock.fileno() }
+    }
+}
+
+// MARK: - DatagramRequestHandler
+
+/// Define self.rfile and self.wfile for datagram sockets.
+///
+/// Python: DatagramRequestHandler (Lib/socketserver.py:847)
+open class DatagramRequestHandler: BaseRequestHandler {
+    /// The datagram received.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:853)
+    public var packet: [UInt8] = []
+    /// The server's socket, to reply on.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:853)
+    public var socket: Socket!
+    /// The datagram, to read.
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:854)
+    public var rfile: BytesIO!
+    /// The reply, sent by finish().
+    ///
+    /// Python: set in setup() (Lib/socketserver.py:855)
+    public var wfile: BytesIO!
+
+    /// Wrap the datagram in rfile and an empty reply in wfile.
+    ///
+    /// Python: DatagramRequestHandler.setup (Lib/socketserver.py:851)
+    open override func setup() throws {
+        traced("DatagramRequestHandler.setup", line: 851, self) {
+            // Python: from io import BytesIO; self.packet, self.socket = self.request
+            (packet, socket) = (request.data ?? [], request.socket)
+            rfile = BytesIO(packet)
+            wfile = BytesIO()
+        }
+    }
+
+    /// Send wfile's contents back to the client: always, even empty.
+    ///
+    /// Python: DatagramRequestHandler.finish (Lib/socketserver.py:857)
+    open override func finish() throws {
+        try traced("DatagramRequestHandler.finish", line: 857, self) {
+            if clientAddress == .unnamed {
+                // Python's sendto raises this for the None address of an unbound client.
+                throw TypeError("a bytes-like object is required, not 'NoneType'")
+            }
+            _ = try socket.sendto(wfile.getvalue(), clientAddress)
+        }
+    }
+}

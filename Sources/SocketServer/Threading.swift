@@ -1,0 +1,218 @@
+// Swift-only: the subset of Python's `threading` module that socketserver uses.
+//
+// `threading.Thread` → ``PThread`` (over pthreads: `Foundation.Thread` is not Sendable on
+// Linux), `threading.Event` → ``Event``. Both report to the trace seam, so that every thread
+// the port starts appears in a recording with the request it serves.
+import Glibc
+import Sockets
+import Synchronization
+
+/// A thread of the operating system running a Python-style `target`.
+///
+/// State: `started` and `alive` are atomics; `handle` is written once by `start()` before
+/// any `join()` may read it (guarded by `lock`).
+///
+/// Python: threading.Thread (Lib/threading.py)
+public final class PThread: Sendable {
+    /// The thread's name, as Python makes it: `"Thread-1 (process_request_thread)"`.
+    public let name: String
+    private let target: @Sendable () throws -> Void
+    private let isDaemon = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    private let alive = Atomic<Bool>(false)
+    private let lock = Mutex<pthread_t?>(nil)
+
+    private static let counter = Atomic<Int>(0)
+    private static let hook = Mutex<@Sendable (ExceptHookArgs) -> Void>(PThread.defaultExcepthook)
+
+    /// What a thread's uncaught error is reported with; tests replace it to watch.
+    ///
+    /// Python: threading.excepthook (Lib/threading.py)
+    public static var excepthook: @Sendable (ExceptHookArgs) -> Void {
+        get { hook.withLock { $0 } }
+        set { hook.withLock { $0 = newValue } }
+    }
+
+    /// Python's default: ignore `SystemExit`, print anything else on standard error.
+    public static let defaultExcepthook: @Sendable (ExceptHookArgs) -> Void = { args in
+        if args.error is SystemExit { return }
+        sys.writeStderr("Exception in thread \(args.threadName):\n\(pythonExceptionLine(args.error))\n")
+    }
+
+    /// Makes an unstarted thread that will run `target`.
+    ///
+    /// - Parameters:
+    ///   - targetName: the target's Python name, shown in the default thread name.
+    public init(
+        name: String? = nil, targetName: String? = nil, target: @escaping @Sendable () throws -> Void
+    )
+    {
+        let number = PThread.counter.add(1, ordering: .relaxed).newValue
+        self.name = name ?? "Thread-\(number)" + (targetName.map { " (\($0))" } ?? "")
+        self.target = target
+    }
+
+    /// Whether the process may exit without joining this thread (Swift threads all die at
+    /// exit; the flag decides who joins).
+    public var daemon: Bool {
+        get { isDaemon.load(ordering: .relaxed) }
+        set { isDaemon.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Start the thread.
+    ///
+    /// - Throws: `RuntimeError("threads can only be started once")`, or
+    ///   `RuntimeError("can't start new thread")` when the system refuses.
+    public func start() throws {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw RuntimeError("threads can only be started once")
+        }
+        let inherited = Trace.recorder?.threadWillStart(name: name)
+        let box = Unmanaged.passRetained(StartBox(thread: self, inherited: inherited))
+        alive.store(true, ordering: .releasing)
+        try lock.withLock { handle throws(RuntimeError) in
+            var thread = pthread_t()
+            guard pthread_create(&thread, nil, pthreadEntry, box.toOpaque()) == 0 else {
+                box.release()
+                alive.store(false, ordering: .releasing)
+                throw RuntimeError("can't start new thread")
+            }
+            handle = thread
+        }
+    }
+
+    /// Runs on the new thread.
+    fileprivate func run(inherited: (any Sendable)?) {
+        if let inherited { Trace.recorder?.threadDidStart(name: name, inherited: inherited) }
+        do {
+            try target()
+        } catch {
+            PThread.excepthook(ExceptHookArgs(error: error, threadName: name))
+        }
+        Trace.recorder?.threadWillEnd()
+        alive.store(false, ordering: .releasing)
+    }
+
+    /// Wait until the thread ends.
+    ///
+    /// - Throws: `RuntimeError("cannot join thread before it is started")`.
+    public func join() throws {
+        guard started.load(ordering: .acquiring) else {
+            throw RuntimeError("cannot join thread before it is started")
+        }
+        // Take the handle out so that a second join does not join twice (Python allows it).
+        guard let handle = lock.withLock({ handle in defer { handle = nil }; return handle })
+        else {
+            while alive.load(ordering: .acquiring) { usleep(1000) }
+            return
+        }
+        pthread_join(handle, nil)
+    }
+
+    /// Whether the thread has started and not yet ended.
+    public func isAlive() -> Bool { alive.load(ordering: .acquiring) }
+}
+
+/// What ``PThread/excepthook`` is called with.
+///
+/// Python: threading.ExceptHookArgs (Lib/threading.py)
+public struct ExceptHookArgs: Sendable {
+    /// The error that ended the thread (Python's `exc_value`).
+    public let error: any Error
+    /// The thread's name.
+    public let threadName: String
+}
+
+/// What `pthread_create` hands to the new thread.
+private final class StartBox: Sendable {
+    let thread: PThread
+    let inherited: (any Sendable)?
+    init(thread: PThread, inherited: (any Sendable)?) {
+        self.thread = thread
+        self.inherited = inherited
+    }
+}
+
+/// The C entry point of every ``PThread`` (a global function: closures made on the main actor
+/// must not be handed to C).
+private func pthreadEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    let box = Unmanaged<StartBox>.fromOpaque(raw!).takeRetainedValue()
+    box.thread.run(inherited: box.inherited)
+    return nil
+}
+
+/// A flag threads can wait for.
+///
+/// State: `flag` is guarded by `mutex`; waiters sleep on `condition`.
+///
+/// Python: threading.Event (Lib/threading.py)
+public final class Event: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var flag = false
+
+    /// Makes an unset event.
+    public init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Whether the flag is set.
+    public func isSet() -> Bool { locked { flag } }
+
+    /// Set the flag and wake every waiter; it stays set.
+    public func set() {
+        locked {
+            flag = true
+            pthread_cond_broadcast(condition)
+        }
+    }
+
+    /// Clear the flag.
+    public func clear() { locked { flag = false } }
+
+    /// Wait until the flag is set, or `timeout` seconds pass.
+    ///
+    /// - Returns: the flag.
+    @discardableResult
+    public func wait(_ timeout: Double? = nil) -> Bool {
+        locked {
+            guard let timeout else {
+                while !flag { pthread_cond_wait(condition, mutex) }
+                return true
+            }
+            let deadline = monotonicSeconds() + max(timeout, 0)
+            var until = timespec(
+                tv_sec: Int(deadline), tv_nsec: Int((deadline - deadline.rounded(.down)) * 1e9))
+            while !flag {
+                if pthread_cond_timedwait(condition, mutex, &until) == ETIMEDOUT { break }
+            }
+            return flag
+        }
+    }
+}
+
+/// Seconds on the monotonic clock (Python's `time.monotonic`, which socketserver imports as
+/// `time`).
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

@@ -1,0 +1,229 @@
+// Swift-only: the trace seam.
+//
+// CPython needs none of this: `sys.setprofile` watches socketserver from outside. Swift has no
+// such hook, so the port announces its own calls here and a recorder (the Tracing module) may
+// listen. With no recorder attached every probe costs one atomic load and a branch.
+import Sockets
+import Synchronization
+
+/// One call the port announces: what a trace names it by.
+///
+/// Swift-only: CPython's profiler sees the frame object instead.
+public struct TraceCall: Sendable {
+    /// The Python qualified name of the function that runs, as defined in socketserver.py
+    /// (`"TCPServer.get_request"`, `"ThreadingMixIn.process_request"`), or nil at a call site,
+    /// where only the method name is known until the running body announces itself.
+    public var function: String?
+    /// The Python method name (`"get_request"`, `"__init__"`).
+    public var method: String
+    /// The Swift name of the declaration (`"getRequest()"`).
+    public var swift: String
+    /// The line of the `def` in Lib/socketserver.py 3.13; nil where `function` is nil.
+    public var line: Int?
+    /// The identity of the receiver (`self`).
+    public var receiver: ObjectIdentifier
+    /// The runtime class of the receiver (`"ThreadingTCPServer"`).
+    public var receiverClass: String
+    /// The arguments in short text (`"client_address=('127.0.0.1', 50432)"`).
+    public var detail: String
+
+    /// Makes a call description.
+    public init(
+        function: String?, method: String, swift: String, line: Int?, receiver: ObjectIdentifier,
+        receiverClass: String, detail: String
+    ) {
+        self.function = function
+        self.method = method
+        self.swift = swift
+        self.line = line
+        self.receiver = receiver
+        self.receiverClass = receiverClass
+        self.detail = detail
+    }
+}
+
+/// How a call ended.
+///
+/// Swift-only.
+public enum TraceOutcome: Sendable {
+    /// The call returned; the text is the result (`"True"`, `"None"`).
+    case returned(String)
+    /// The call threw; the text is the exception line (`"ValueError: boom"`).
+    case raised(String)
+}
+
+/// What a recorder implements to listen to the port.
+///
+/// Every method may be called from any thread of the process, and from a forked child.
+///
+/// Swift-only: CPython's equivalent is a `sys.setprofile` callback.
+public protocol TraceRecorder: AnyObject, Sendable {
+    /// A call begins on the current thread.
+    ///
+    /// A body announcing `function` right inside a call site that announced the same method
+    /// on the same receiver is the same call: the recorder then names the call site's frame
+    /// and returns false, and the body's end is not reported.
+    /// - Returns: whether a new frame was opened (its end will be reported with `end`).
+    func begin(_ call: TraceCall) -> Bool
+    /// The innermost open frame of the current thread ends.
+    func end(_ outcome: TraceOutcome)
+    /// Called on the thread that starts a new thread, before it starts.
+    /// - Returns: what the new thread inherits (the request it serves, where it was spawned).
+    func threadWillStart(name: String) -> any Sendable
+    /// Called first thing on the new thread with what `threadWillStart` returned.
+    func threadDidStart(name: String, inherited: any Sendable)
+    /// Called last thing on a thread started by the port.
+    func threadWillEnd()
+    /// Called right before `fork()`, on the forking thread.
+    /// - Returns: what the child inherits.
+    func processWillFork() -> any Sendable
+    /// Called in the parent after a successful `fork()`.
+    func processDidFork(child pid: Int32, inherited: any Sendable)
+    /// Called in the child right after `fork()`.
+    /// - Returns: the recorder the child uses from now on (it must not touch locks that
+    ///   another thread of the parent may have held at the fork).
+    func childDidStart(inherited: any Sendable) -> any TraceRecorder
+    /// Called in a forked child right before `_exit(status)`: the child's events must reach
+    /// the parent's recording before this returns.
+    func childWillExit(status: Int32)
+}
+
+/// The attached recorder, if any.
+///
+/// Swift-only. The slot is an atomic pointer so that a probe never takes a lock (a lock held by
+/// another thread at `fork()` would hang the child).
+public enum Trace {
+    /// Keeps a recorder alive while it is attached; replaced boxes are kept for the rest of
+    /// the process so that a racing probe never reads a freed one.
+    final class Box: Sendable {
+        let recorder: any TraceRecorder
+        init(_ recorder: any TraceRecorder) { self.recorder = recorder }
+    }
+
+    private static let slot = Atomic<Unmanaged<Box>?>(nil)
+
+    /// Attach `recorder` (or detach with nil). Recorders are meant to be attached while no
+    /// server runs.
+    public static func attach(_ recorder: (any TraceRecorder)?) {
+        let box = recorder.map { Unmanaged.passRetained(Box($0)) }
+        _ = slot.exchange(box, ordering: .acquiringAndReleasing)
+    }
+
+    /// The attached recorder: one atomic load.
+    @inline(__always)
+    public static var recorder: (any TraceRecorder)? {
+        slot.load(ordering: .acquiring)?.takeUnretainedValue().recorder
+    }
+}
+
+/// The runtime class name of `object`, without the module prefix.
+func className(of object: AnyObject) -> String {
+    let name = String(reflecting: type(of: object))
+    return name.split(separator: ".").last.map(String.init) ?? name
+}
+
+/// Announce a body: the function of socketserver.py that `receiver` runs now.
+///
+/// Each ported declaration wraps its body in one such probe, so that the trace can name the
+/// class whose version ran. Public so that a subclass may announce its own overrides
+/// (`traced("MyTCPHandler.handle", line: 0, self) { ... }`).
+///
+/// Swift-only: CPython's profiler sees every frame.
+@inline(__always)
+public func traced<R>(
+    _ function: StaticString, line: Int, _ receiver: AnyObject,
+    _ detail: @autoclosure () -> String = "", swift: StaticString = #function,
+    _ body: () throws -> R
+) rethrows -> R {
+    guard let recorder = Trace.recorder else { return try body() }
+    let qualified = "\(function)"
+    let method = qualified.split(separator: ".").last.map(String.init) ?? qualified
+    let call = TraceCall(
+        function: qualified, method: method, swift: "\(swift)", line: line,
+        receiver: ObjectIdentifier(receiver), receiverClass: className(of: receiver),
+        detail: detail())
+    return try record(call, recorder, body)
+}
+
+/// Announce a call site: the port calls `method` on `receiver`, which a user may have
+/// overridden (without calling `super`), so the call is recorded here, where it is made.
+///
+/// Swift-only.
+@inline(__always)
+func dispatched<R>(
+    _ method: StaticString, _ receiver: AnyObject, _ detail: @autoclosure () -> String = "",
+    _ body: () throws -> R
+) rethrows -> R {
+    guard let recorder = Trace.recorder else { return try body() }
+    let call = TraceCall(
+        function: nil, method: "\(method)", swift: swiftName(ofPython: "\(method)"), line: nil,
+        receiver: ObjectIdentifier(receiver), receiverClass: className(of: receiver),
+        detail: detail())
+    return try record(call, recorder, body)
+}
+
+/// Runs `body` inside a frame: begin, then end with its result or its error.
+func record<R>(_ call: TraceCall, _ recorder: any TraceRecorder, _ body: () throws -> R) rethrows
+    -> R
+{
+    guard recorder.begin(call) else { return try body() }
+    do {
+        let result = try body()
+        recorder.end(.returned(pyRepr(result)))
+        return result
+    } catch {
+        recorder.end(.raised(pythonExceptionLine(error)))
+        throw error
+    }
+}
+
+/// A frame opened by hand, where a closure cannot wrap the body: an initializer that must
+/// call `super.init` before `self` exists, so the receiver is named by its class.
+///
+/// Swift-only.
+struct InitializerFrame {
+    private let recorder: (any TraceRecorder)?
+    private let pushed: Bool
+
+    /// Begins the frame of `function` for an object of class `type` being initialised.
+    init(
+        _ function: StaticString, line: Int, _ type: AnyClass,
+        _ detail: @autoclosure () -> String = "", swift: StaticString = #function
+    ) {
+        recorder = Trace.recorder
+        guard let recorder else {
+            pushed = false
+            return
+        }
+        let qualified = "\(function)"
+        let name = String(reflecting: type)
+        pushed = recorder.begin(
+            TraceCall(
+                function: qualified,
+                method: qualified.split(separator: ".").last.map(String.init) ?? qualified,
+                swift: "\(swift)", line: line, receiver: ObjectIdentifier(type),
+                receiverClass: name.split(separator: ".").last.map(String.init) ?? name,
+                detail: detail()))
+    }
+
+    /// Ends the frame: the initializer returned.
+    func end() {
+        if pushed { recorder?.end(.returned("None")) }
+    }
+
+    /// Ends the frame: the initializer threw `error`.
+    func end(raising error: any Error) {
+        if pushed { recorder?.end(.raised(pythonExceptionLine(error))) }
+    }
+}
+
+/// The Swift spelling of a Python method name, as STYLE.md's mechanical rule gives it:
+/// `verify_request` → `verifyRequest`, `_handle_request_noblock` → `_handleRequestNoblock`,
+/// `__init__` → `init` (dunders lose their underscores).
+public func swiftName(ofPython name: String) -> String {
+    if name.hasPrefix("__") && name.hasSuffix("__") { return String(name.dropFirst(2).dropLast(2)) }
+    let leading = name.prefix { $0 == "_" }
+    let words = name.dropFirst(leading.count).split(separator: "_")
+    guard let first = words.first else { return name }
+    return String(leading) + first + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+}

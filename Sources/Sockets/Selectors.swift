@@ -1,0 +1,434 @@
+// Swift-only emulation of Python's selectors module (Lib/selectors.py) over poll(2),
+// select(2) and epoll(7).
+import Glibc
+
+/// An object with a file descriptor that a selector can watch.
+///
+/// Python: the `fileobj` argument of selectors (any object with a `fileno()` method)
+public protocol FileDescriptorConvertible: AnyObject {
+    /// The file descriptor; a negative value is invalid.
+    func fileno() throws -> CInt
+}
+
+/// One registration: the object, its descriptor and the events watched.
+///
+/// Python: selectors.SelectorKey (Lib/selectors.py)
+public struct SelectorKey: @unchecked Sendable {
+    /// The registered object.
+    public let fileobj: any FileDescriptorConvertible
+    /// Its descriptor at registration time.
+    public let fd: CInt
+    /// The watched events: ``EVENT_READ``, ``EVENT_WRITE`` or both.
+    public let events: Int
+}
+
+/// A selector: register objects for events, then wait until some are ready.
+///
+/// Selectors are not thread-safe (as in Python); use each from one thread.
+///
+/// Python: selectors.BaseSelector (Lib/selectors.py)
+public protocol BaseSelector: AnyObject {
+    /// Register `fileobj` for `events` (a nonzero subset of `EVENT_READ | EVENT_WRITE`).
+    ///
+    /// - Throws: `ValueError("Invalid file descriptor: -1")` for a negative descriptor,
+    ///   `ValueError("Invalid events: N")`, `KeyError` when already registered, or the
+    ///   error of the system call.
+    ///
+    /// Python: selectors.BaseSelector.register (Lib/selectors.py)
+    func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey
+    /// Stop watching `fileobj` (found by identity even if it is now closed).
+    ///
+    /// - Throws: `KeyError` when it is not registered.
+    ///
+    /// Python: selectors.BaseSelector.unregister (Lib/selectors.py)
+    func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey
+    /// Wait until some registered objects are ready, or `timeout` seconds pass (`nil`: wait
+    /// forever; ≤ 0: just poll). Returns the ready keys with the ready events.
+    ///
+    /// Python: selectors.BaseSelector.select (Lib/selectors.py)
+    func select(_ timeout: Double?) throws -> [(key: SelectorKey, events: Int)]
+    /// Forget every registration and release the selector's resources.
+    ///
+    /// Python: selectors.BaseSelector.close (Lib/selectors.py)
+    func close()
+    /// The registrations by descriptor.
+    ///
+    /// Python: selectors.BaseSelector.get_map (Lib/selectors.py)
+    var map: [CInt: SelectorKey] { get }
+}
+
+/// The selector socketserver uses.
+///
+/// Swift-only: CPython's socketserver picks `selectors.PollSelector` when `select.poll`
+/// exists, else `SelectSelector`; on Linux that is `PollSelector`.
+public typealias _ServerSelector = PollSelector
+
+// MARK: - _BaseSelectorImpl
+
+/// The registration table shared by the selectors, in registration order.
+///
+/// Python: selectors._BaseSelectorImpl (Lib/selectors.py)
+struct SelectorTable {
+    private(set) var fdToKey: [CInt: SelectorKey] = [:]
+    private(set) var order: [CInt] = []
+
+    /// Python: selectors._fileobj_to_fd (Lib/selectors.py)
+    static func fileobjToFD(_ fileobj: any FileDescriptorConvertible) throws -> CInt {
+        let fd: CInt
+        do {
+            fd = try fileobj.fileno()
+        } catch is ValueError {
+            throw ValueError("Invalid file object: \(String(describing: fileobj))")
+        } catch is TypeError {
+            throw ValueError("Invalid file object: \(String(describing: fileobj))")
+        }
+        if fd < 0 { throw ValueError("Invalid file descriptor: \(fd)") }
+        return fd
+    }
+
+    /// Python: selectors._BaseSelectorImpl._fileobj_lookup (Lib/selectors.py)
+    func lookup(_ fileobj: any FileDescriptorConvertible) throws -> CInt {
+        do {
+            return try Self.fileobjToFD(fileobj)
+        } catch let error as ValueError {
+            for fd in order where fdToKey[fd]!.fileobj === fileobj {
+                return fd
+            }
+            throw error
+        }
+    }
+
+    /// Python: selectors._BaseSelectorImpl.register (Lib/selectors.py)
+    mutating func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey {
+        if events == 0 || events & ~(EVENT_READ | EVENT_WRITE) != 0 {
+            throw ValueError("Invalid events: \(events)")
+        }
+        let key = SelectorKey(fileobj: fileobj, fd: try lookup(fileobj), events: events)
+        if fdToKey[key.fd] != nil {
+            throw KeyError("\(String(describing: fileobj)) (FD \(key.fd)) is already registered")
+        }
+        fdToKey[key.fd] = key
+        order.append(key.fd)
+        return key
+    }
+
+    /// Python: selectors._BaseSelectorImpl.unregister (Lib/selectors.py)
+    mutating func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey {
+        let fd: CInt
+        do {
+            fd = try lookup(fileobj)
+        } catch is ValueError {
+            throw KeyError("\(String(describing: fileobj)) is not registered")
+        }
+        guard let key = fdToKey.removeValue(forKey: fd) else {
+            throw KeyError("\(String(describing: fileobj)) is not registered")
+        }
+        order.removeAll { $0 == fd }
+        return key
+    }
+
+    /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
+    mutating func removeAll() {
+        fdToKey.removeAll()
+        order.removeAll()
+    }
+
+    /// Python's mapping of poll-like revents to selector events: any bit but the write bit
+    /// reads as EVENT_READ, any bit but the read bit as EVENT_WRITE.
+    static func events(_ revents: UInt32, readBit: UInt32, writeBit: UInt32) -> Int {
+        ((revents & ~readBit) != 0 ? EVENT_WRITE : 0) | ((revents & ~writeBit) != 0 ? EVENT_READ : 0)
+    }
+}
+
+// MARK: - PollSelector
+
+/// A selector over poll(2). Any revents other than POLLOUT alone (POLLIN, POLLHUP,
+/// POLLERR, POLLNVAL) reads as ``EVENT_READ``, so a closed descriptor reads as ready.
+/// EINTR is retried with the remaining timeout (PEP 475).
+///
+/// Python: selectors.PollSelector (Lib/selectors.py)
+public final class PollSelector: BaseSelector {
+    private var table = SelectorTable()
+
+    /// An empty selector.
+    ///
+    /// Python: selectors.PollSelector.__init__ (Lib/selectors.py)
+    public init() {}
+
+    /// Python: selectors._PollLikeSelector.register (Lib/selectors.py)
+    public func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey {
+        try table.register(fileobj, events)
+    }
+
+    /// Python: selectors._PollLikeSelector.unregister (Lib/selectors.py)
+    public func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey {
+        try table.unregister(fileobj)
+    }
+
+    /// `nil` waits forever, ≤ 0 polls, otherwise poll(2) for `ceil(timeout * 1000)` ms.
+    ///
+    /// Python: selectors._PollLikeSelector.select (Lib/selectors.py)
+    public func select(_ timeout: Double? = nil) throws -> [(key: SelectorKey, events: Int)] {
+        let seconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) / 1000 }
+        var fds = table.order.map { fd -> pollfd in
+            let key = table.fdToKey[fd]!
+            var events: Int16 = 0
+            if key.events & EVENT_READ != 0 { events |= Int16(POLLIN) }
+            if key.events & EVENT_WRITE != 0 { events |= Int16(POLLOUT) }
+            return pollfd(fd: fd, events: events, revents: 0)
+        }
+        // Python: select.poll.poll, retrying EINTR with the recomputed timeout.
+        let deadline = seconds.map { monotonicNow() + $0 }
+        var ms = pollMilliseconds(seconds)
+        while true {
+            do throws(OSError) {
+                _ = try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
+                    try sys_poll(buf.baseAddress, buf.count, ms)
+                }
+                break
+            } catch {
+                if error.errno != EINTR { throw error }
+                if let deadline {
+                    let left = deadline - monotonicNow()
+                    if left < 0 { return [] }
+                    ms = pollMilliseconds(left)
+                }
+            }
+        }
+        var ready: [(key: SelectorKey, events: Int)] = []
+        for p in fds where p.revents != 0 {
+            guard let key = table.fdToKey[p.fd] else { continue }
+            let revents = UInt32(UInt16(bitPattern: p.revents))
+            let events = SelectorTable.events(revents, readBit: UInt32(POLLIN), writeBit: UInt32(POLLOUT))
+            ready.append((key, events & key.events))
+        }
+        return ready
+    }
+
+    /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
+    public func close() {
+        table.removeAll()
+    }
+
+    /// Python: selectors._BaseSelectorImpl.get_map (Lib/selectors.py)
+    public var map: [CInt: SelectorKey] { table.fdToKey }
+}
+
+// MARK: - SelectSelector
+
+/// A selector over select(2), limited to descriptors below `FD_SETSIZE` (1024).
+///
+/// Python: selectors.SelectSelector (Lib/selectors.py)
+public final class SelectSelector: BaseSelector {
+    private var table = SelectorTable()
+    private static let fdSetSize = MemoryLayout<fd_set>.size * 8  // FD_SETSIZE
+
+    /// An empty selector.
+    ///
+    /// Python: selectors.SelectSelector.__init__ (Lib/selectors.py)
+    public init() {}
+
+    /// Python: selectors.SelectSelector.register (Lib/selectors.py)
+    public func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey {
+        try table.register(fileobj, events)
+    }
+
+    /// Python: selectors.SelectSelector.unregister (Lib/selectors.py)
+    public func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey {
+        try table.unregister(fileobj)
+    }
+
+    private static func set(_ fd: CInt, in set: inout fd_set) {
+        withUnsafeMutableBytes(of: &set) { raw in
+            let offset = Int(fd) / 64 * 8
+            let word = raw.load(fromByteOffset: offset, as: UInt64.self) | (1 << UInt64(fd % 64))
+            raw.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+        }
+    }
+
+    private static func isSet(_ fd: CInt, in set: fd_set) -> Bool {
+        withUnsafeBytes(of: set) { raw in
+            raw.load(fromByteOffset: Int(fd) / 64 * 8, as: UInt64.self) & (1 << UInt64(fd % 64)) != 0
+        }
+    }
+
+    /// select(2) with `max(timeout, 0)` seconds (`nil`: forever).
+    ///
+    /// - Throws: `ValueError("filedescriptor out of range in select()")` for a descriptor
+    ///   ≥ 1024; ``OSError`` (EBADF for a closed descriptor).
+    ///
+    /// Python: selectors.SelectSelector.select (Lib/selectors.py)
+    public func select(_ timeout: Double? = nil) throws -> [(key: SelectorKey, events: Int)] {
+        let seconds = timeout.map { max($0, 0) }
+        let keys = table.order.map { table.fdToKey[$0]! }
+        var nfds: CInt = 0
+        for key in keys where Int(key.fd) >= Self.fdSetSize {
+            throw ValueError("filedescriptor out of range in select()")
+        }
+        let deadline = seconds.map { monotonicNow() + $0 }
+        var readers = fd_set()
+        var writers = fd_set()
+        while true {
+            readers = fd_set()
+            writers = fd_set()
+            for key in keys {
+                if key.events & EVENT_READ != 0 { Self.set(key.fd, in: &readers) }
+                if key.events & EVENT_WRITE != 0 { Self.set(key.fd, in: &writers) }
+                nfds = max(nfds, key.fd + 1)
+            }
+            var tv = timeval()
+            if let deadline {
+                let left = max(deadline - monotonicNow(), 0)
+                let micros = (left * 1e6).rounded(.up)
+                tv.tv_sec = Int(micros / 1e6)
+                tv.tv_usec = Int(micros) - tv.tv_sec * 1_000_000
+            }
+            do throws(OSError) {
+                if deadline != nil {
+                    _ = try sys_select(nfds, &readers, &writers, &tv)
+                } else {
+                    _ = try sys_select(nfds, &readers, &writers, nil)
+                }
+                break
+            } catch {
+                if error.errno != EINTR { throw error }
+                if let deadline, deadline - monotonicNow() < 0 { return [] }
+            }
+        }
+        var ready: [(key: SelectorKey, events: Int)] = []
+        for key in keys {
+            var events = 0
+            if Self.isSet(key.fd, in: readers) { events |= EVENT_READ }
+            if Self.isSet(key.fd, in: writers) { events |= EVENT_WRITE }
+            if events != 0 { ready.append((key, events & key.events)) }
+        }
+        return ready
+    }
+
+    /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
+    public func close() {
+        table.removeAll()
+    }
+
+    /// Python: selectors._BaseSelectorImpl.get_map (Lib/selectors.py)
+    public var map: [CInt: SelectorKey] { table.fdToKey }
+}
+
+// MARK: - EpollSelector
+
+/// A selector over epoll(7), with its own descriptor (`EPOLL_CLOEXEC`) closed by ``close()``.
+///
+/// Python: selectors.EpollSelector (Lib/selectors.py)
+public final class EpollSelector: BaseSelector {
+    private var table = SelectorTable()
+    private var epfd: CInt
+
+    /// A new epoll instance. The corresponding C function is `epoll_create1`.
+    ///
+    /// - Throws: ``OSError``.
+    ///
+    /// Python: selectors.EpollSelector.__init__ (Lib/selectors.py)
+    public init() throws(OSError) {
+        epfd = try sys_epoll_create1(EPOLL_CLOEXEC)
+    }
+
+    deinit {
+        if epfd >= 0 { _ = Glibc.close(epfd) }
+    }
+
+    /// The epoll descriptor, -1 once closed.
+    ///
+    /// Python: selectors.EpollSelector.fileno (Lib/selectors.py)
+    public func fileno() -> CInt { epfd }
+
+    private func checkOpen() throws {
+        if epfd < 0 { throw ValueError("I/O operation on closed epoll object") }
+    }
+
+    /// Register, then `epoll_ctl(ADD)`; the registration is undone if that fails.
+    ///
+    /// Python: selectors._PollLikeSelector.register (Lib/selectors.py)
+    public func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey {
+        let key = try table.register(fileobj, events)
+        var pollerEvents: UInt32 = 0
+        if events & EVENT_READ != 0 { pollerEvents |= EPOLLIN }
+        if events & EVENT_WRITE != 0 { pollerEvents |= EPOLLOUT }
+        do {
+            try checkOpen()
+            try sys_epoll_ctl(epfd, EPOLL_CTL_ADD, key.fd, pollerEvents)
+        } catch {
+            _ = try? table.unregister(fileobj)
+            throw error
+        }
+        return key
+    }
+
+    /// Unregister, then `epoll_ctl(DEL)`, ignoring its errors (the descriptor may be closed).
+    ///
+    /// Python: selectors._PollLikeSelector.unregister (Lib/selectors.py)
+    public func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey {
+        let key = try table.unregister(fileobj)
+        if epfd >= 0 { try? sys_epoll_ctl(epfd, EPOLL_CTL_DEL, key.fd, 0) }
+        return key
+    }
+
+    /// `nil` waits forever, ≤ 0 polls, otherwise `ceil(timeout * 1000)` ms. EINTR is
+    /// retried with the recomputed timeout.
+    ///
+    /// Python: selectors.EpollSelector.select (Lib/selectors.py)
+    public func select(_ timeout: Double? = nil) throws -> [(key: SelectorKey, events: Int)] {
+        try checkOpen()
+        let seconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) / 1000 }
+        let maxEvents = max(table.fdToKey.count, 1)
+        var buffer = [UInt8](repeating: 0, count: maxEvents * epollEventSize)
+        let deadline = seconds.map { monotonicNow() + $0 }
+        var ms = pollMilliseconds(seconds)
+        var n = 0
+        while true {
+            do throws(OSError) {
+                let epfd = self.epfd
+                var result: Result<Int, OSError> = .success(0)
+                buffer.withUnsafeMutableBytes { raw in
+                    result = Result { () throws(OSError) -> Int in try sys_epoll_wait(epfd, raw, CInt(maxEvents), ms) }
+                }
+                n = try result.get()
+                break
+            } catch {
+                if error.errno != EINTR { throw error }
+                if let deadline {
+                    let left = deadline - monotonicNow()
+                    if left < 0 { return [] }
+                    ms = pollMilliseconds(left)
+                }
+            }
+        }
+        var ready: [(key: SelectorKey, events: Int)] = []
+        for i in 0..<n {
+            let (revents, data) = buffer.withUnsafeBytes { raw in
+                (
+                    raw.loadUnaligned(fromByteOffset: i * epollEventSize, as: UInt32.self),
+                    raw.loadUnaligned(fromByteOffset: i * epollEventSize + 4, as: UInt64.self)
+                )
+            }
+            let fd = CInt(truncatingIfNeeded: data)
+            guard let key = table.fdToKey[fd] else { continue }
+            let events = SelectorTable.events(revents, readBit: EPOLLIN, writeBit: EPOLLOUT)
+            ready.append((key, events & key.events))
+        }
+        return ready
+    }
+
+    /// Close the epoll descriptor and forget every registration.
+    ///
+    /// Python: selectors.EpollSelector.close (Lib/selectors.py)
+    public func close() {
+        if epfd >= 0 {
+            _ = Glibc.close(epfd)
+            epfd = -1
+        }
+        table.removeAll()
+    }
+
+    /// Python: selectors._BaseSelectorImpl.get_map (Lib/selectors.py)
+    public var map: [CInt: SelectorKey] { table.fdToKey }
+}

@@ -1,0 +1,463 @@
+// Swift-only: one thin wrapper per system call, with a fault-injection hook for tests.
+//
+// CPython makes these calls in C (Modules/socketmodule.c, Modules/selectmodule.c,
+// Modules/posixmodule.c). Each wrapper enters the fault hook, calls C, and reads `errno`
+// right after the call, before anything else can run. Retrying EINTR and waiting for
+// timeouts is done by the callers (Socket.swift, Selectors.swift), as CPython does in
+// `sock_call_ex` and the `select` module.
+import Glibc
+import Synchronization
+
+// MARK: - Fault injection
+
+/// Swift-only, for tests: the system calls ``SyscallFaults`` can count and make fail.
+///
+/// CPython has no such hook; its tests use real signals and mocks of Python functions.
+public enum Syscall: String, Sendable, CaseIterable {
+    /// `socket(2)` and `socketpair(2)`.
+    case socket
+    /// `bind(2)`.
+    case bind
+    /// `listen(2)`.
+    case listen
+    /// `accept4(2)`.
+    case accept
+    /// `connect(2)`.
+    case connect
+    /// `recv(2)`.
+    case recv
+    /// `recvfrom(2)`.
+    case recvfrom
+    /// `send(2)`.
+    case send
+    /// `sendto(2)`.
+    case sendto
+    /// `shutdown(2)`.
+    case shutdown
+    /// `close(2)`.
+    case close
+    /// `poll(2)`.
+    case poll
+    /// `select(2)`.
+    case select
+    /// `epoll_wait(2)`.
+    case epollWait
+    /// `setsockopt(2)`.
+    case setsockopt
+    /// `getsockname(2)`.
+    case getsockname
+    /// `waitpid(2)`.
+    case waitpid
+
+    var index: Int {
+        switch self {
+        case .socket: 0
+        case .bind: 1
+        case .listen: 2
+        case .accept: 3
+        case .connect: 4
+        case .recv: 5
+        case .recvfrom: 6
+        case .send: 7
+        case .sendto: 8
+        case .shutdown: 9
+        case .close: 10
+        case .poll: 11
+        case .select: 12
+        case .epollWait: 13
+        case .setsockopt: 14
+        case .getsockname: 15
+        case .waitpid: 16
+        }
+    }
+    static let count = 17
+}
+
+/// Swift-only, for tests: count system calls and make the next calls fail with an errno
+/// before the real call is made (the model of swift-system's `MockTestCase`).
+///
+/// Every wrapper in Syscalls.swift enters this hook. When nothing is injected the cost
+/// is one relaxed atomic load, one relaxed atomic add and a thread-local counter.
+/// Injections are process-wide unless `currentThreadOnly` is true; tests that run in
+/// parallel should inject on their own thread and count with ``callsOnCurrentThread(_:)``.
+/// CPython has no such hook.
+public enum SyscallFaults {
+    private struct Injection {
+        var syscall: Syscall
+        var errno: CInt
+        var remaining: Int
+        var thread: pthread_t?
+    }
+
+    /// Number of pending injections: the fast path reads only this.
+    private static let pending = Atomic<Int>(0)
+    private static let injections = Mutex<[Injection]>([])
+    private static let totals: InlineArray<17, Atomic<Int>> = InlineArray { _ in Atomic(0) }
+
+    /// Make the next `count` calls of `syscall` fail with `errno` before really calling it.
+    ///
+    /// - Parameters:
+    ///   - syscall: the wrapper to fail.
+    ///   - errno: the errno the failed calls report.
+    ///   - count: how many calls fail.
+    ///   - currentThreadOnly: fail only calls made on the calling thread.
+    public static func inject(
+        _ syscall: Syscall, errno: CInt, count: Int = 1, currentThreadOnly: Bool = false
+    ) {
+        guard count > 0 else { return }
+        let thread: pthread_t? = currentThreadOnly ? pthread_self() : nil
+        injections.withLock {
+            $0.append(Injection(syscall: syscall, errno: errno, remaining: count, thread: thread))
+        }
+        pending.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Drop every injection, zero the process-wide counts and the calling thread's counts.
+    public static func reset() {
+        injections.withLock { list in
+            pending.subtract(list.count, ordering: .sequentiallyConsistent)
+            list.removeAll()
+        }
+        for i in 0..<Syscall.count {
+            totals[i].store(0, ordering: .relaxed)
+        }
+        ThreadCounts.current.counts = [Int](repeating: 0, count: Syscall.count)
+    }
+
+    /// How many times the wrapper of `syscall` was entered, by all threads.
+    public static func calls(_ syscall: Syscall) -> Int {
+        totals[syscall.index].load(ordering: .relaxed)
+    }
+
+    /// How many times the wrapper of `syscall` was entered on the calling thread.
+    public static func callsOnCurrentThread(_ syscall: Syscall) -> Int {
+        ThreadCounts.current.counts[syscall.index]
+    }
+
+    /// Count one entry into the wrapper of `syscall`; return an injected errno, if any.
+    @inline(__always)
+    static func enter(_ syscall: Syscall) -> CInt? {
+        totals[syscall.index].add(1, ordering: .relaxed)
+        ThreadCounts.current.counts[syscall.index] += 1
+        if pending.load(ordering: .relaxed) == 0 { return nil }
+        return consume(syscall)
+    }
+
+    private static func consume(_ syscall: Syscall) -> CInt? {
+        let me = pthread_self()
+        return injections.withLock { list -> CInt? in
+            guard
+                let i = list.firstIndex(where: {
+                    $0.syscall == syscall && ($0.thread.map { pthread_equal($0, me) != 0 } ?? true)
+                })
+            else { return nil }
+            let e = list[i].errno
+            list[i].remaining -= 1
+            if list[i].remaining == 0 {
+                list.remove(at: i)
+                pending.subtract(1, ordering: .sequentiallyConsistent)
+            }
+            return e
+        }
+    }
+}
+
+/// Per-thread syscall counts, kept in a pthread key (released when the thread exits).
+private final class ThreadCounts {
+    var counts = [Int](repeating: 0, count: Syscall.count)
+
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<ThreadCounts>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
+
+    static var current: ThreadCounts {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<ThreadCounts>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let box = ThreadCounts()
+        pthread_setspecific(key, Unmanaged.passRetained(box).toOpaque())
+        return box
+    }
+}
+
+// MARK: - Clock
+
+/// Swift-only: seconds on the monotonic clock, for deadlines (CPython: `_PyDeadline_Init`
+/// over `_PyTime_GetMonotonicClock`).
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Swift-only: a timeout in seconds as poll(2) milliseconds, rounded up (CPython's
+/// `_PyTime_AsMilliseconds(..., _PyTime_ROUND_CEILING)`); `nil` or negative → -1 (forever).
+func pollMilliseconds(_ seconds: Double?) -> CInt {
+    guard let seconds, seconds >= 0 else { return -1 }
+    let ms = (seconds * 1000).rounded(.up)
+    return ms >= Double(CInt.max) ? CInt.max : CInt(ms)
+}
+
+// MARK: - Wrappers
+
+/// Ignore SIGPIPE once, process-wide, so writes to a closed peer fail with EPIPE.
+///
+/// Swift-only: CPython does it at interpreter start-up (`signal(SIGPIPE, SIG_IGN)` in
+/// `Python/pylifecycle.c`). The global is initialised lazily, the first time a socket is made.
+let ignoreSIGPIPE: Void = {
+    _ = Glibc.signal(SIGPIPE, SIG_IGN)
+}()
+
+/// One `socket` call. The corresponding C function is `socket`.
+func sys_socket(_ domain: CInt, _ type: CInt, _ proto: CInt) throws(OSError) -> CInt {
+    if let e = SyscallFaults.enter(.socket) { throw OSError(errno: e) }
+    let fd = Glibc.socket(domain, type, proto)
+    if fd < 0 { throw OSError(errno: Glibc.errno) }
+    return fd
+}
+
+/// One `socketpair` call. The corresponding C function is `socketpair`.
+func sys_socketpair(_ domain: CInt, _ type: CInt, _ proto: CInt) throws(OSError) -> (CInt, CInt) {
+    if let e = SyscallFaults.enter(.socket) { throw OSError(errno: e) }
+    var fds: (CInt, CInt) = (-1, -1)
+    let r = withUnsafeMutableBytes(of: &fds) { raw in
+        Glibc.socketpair(domain, type, proto, raw.baseAddress!.assumingMemoryBound(to: CInt.self))
+    }
+    if r < 0 { throw OSError(errno: Glibc.errno) }
+    return fds
+}
+
+/// One `bind` call. The corresponding C function is `bind`.
+func sys_bind(_ fd: CInt, _ addr: UnsafePointer<sockaddr>, _ len: socklen_t) throws(OSError) {
+    if let e = SyscallFaults.enter(.bind) { throw OSError(errno: e) }
+    if Glibc.bind(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `listen` call. The corresponding C function is `listen`.
+func sys_listen(_ fd: CInt, _ backlog: CInt) throws(OSError) {
+    if let e = SyscallFaults.enter(.listen) { throw OSError(errno: e) }
+    if Glibc.listen(fd, backlog) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `accept4` call. The corresponding C function is `accept4`.
+func sys_accept4(
+    _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>,
+    _ flags: CInt
+) throws(OSError) -> CInt {
+    if let e = SyscallFaults.enter(.accept) { throw OSError(errno: e) }
+    let r = c_accept4(fd, addr, len, flags)
+    if r < 0 { throw OSError(errno: Glibc.errno) }
+    return r
+}
+
+/// One `connect` call. The corresponding C function is `connect`.
+func sys_connect(_ fd: CInt, _ addr: UnsafePointer<sockaddr>, _ len: socklen_t) throws(OSError) {
+    if let e = SyscallFaults.enter(.connect) { throw OSError(errno: e) }
+    if Glibc.connect(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `recv` call. The corresponding C function is `recv`.
+func sys_recv(_ fd: CInt, _ buf: UnsafeMutableRawBufferPointer, _ flags: CInt) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.recv) { throw OSError(errno: e) }
+    let n = Glibc.recv(fd, buf.baseAddress, buf.count, flags)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return n
+}
+
+/// One `recvfrom` call. The corresponding C function is `recvfrom`.
+func sys_recvfrom(
+    _ fd: CInt, _ buf: UnsafeMutableRawBufferPointer, _ flags: CInt,
+    _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
+) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.recvfrom) { throw OSError(errno: e) }
+    let n = Glibc.recvfrom(fd, buf.baseAddress, buf.count, flags, addr, len)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return n
+}
+
+/// One `send` call. The corresponding C function is `send`.
+func sys_send(_ fd: CInt, _ buf: UnsafeRawBufferPointer, _ flags: CInt) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.send) { throw OSError(errno: e) }
+    let n = Glibc.send(fd, buf.baseAddress, buf.count, flags)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return n
+}
+
+/// One `sendto` call. The corresponding C function is `sendto`.
+func sys_sendto(
+    _ fd: CInt, _ buf: UnsafeRawBufferPointer, _ flags: CInt,
+    _ addr: UnsafePointer<sockaddr>, _ len: socklen_t
+) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.sendto) { throw OSError(errno: e) }
+    let n = Glibc.sendto(fd, buf.baseAddress, buf.count, flags, addr, len)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return n
+}
+
+/// One `shutdown` call. The corresponding C function is `shutdown`.
+func sys_shutdown(_ fd: CInt, _ how: CInt) throws(OSError) {
+    if let e = SyscallFaults.enter(.shutdown) { throw OSError(errno: e) }
+    if Glibc.shutdown(fd, how) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `close` call, never retried (on Linux the fd is released even on EINTR).
+/// The corresponding C function is `close`.
+func sys_close(_ fd: CInt) throws(OSError) {
+    if let e = SyscallFaults.enter(.close) { throw OSError(errno: e) }
+    if Glibc.close(fd) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `poll` call. The corresponding C function is `poll`.
+func sys_poll(_ fds: UnsafeMutablePointer<pollfd>?, _ nfds: Int, _ timeoutMs: CInt) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.poll) { throw OSError(errno: e) }
+    let n = Glibc.poll(fds, nfds_t(nfds), timeoutMs)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return Int(n)
+}
+
+/// One `select` call. The corresponding C function is `select`.
+func sys_select(
+    _ nfds: CInt, _ readfds: UnsafeMutablePointer<fd_set>?, _ writefds: UnsafeMutablePointer<fd_set>?,
+    _ timeout: UnsafeMutablePointer<timeval>?
+) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.select) { throw OSError(errno: e) }
+    let n = Glibc.select(nfds, readfds, writefds, nil, timeout)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return Int(n)
+}
+
+// accept4 is declared only under _GNU_SOURCE, which the Glibc module does not import.
+@_silgen_name("accept4") private func c_accept4(
+    _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>?, _ len: UnsafeMutablePointer<socklen_t>?, _ flags: CInt
+) -> CInt
+
+// epoll is not in the Glibc module map; declare the three functions by their C symbols.
+@_silgen_name("epoll_create1") private func c_epoll_create1(_ flags: CInt) -> CInt
+@_silgen_name("epoll_ctl") private func c_epoll_ctl(
+    _ epfd: CInt, _ op: CInt, _ fd: CInt, _ event: UnsafeMutableRawPointer?) -> CInt
+@_silgen_name("epoll_wait") private func c_epoll_wait(
+    _ epfd: CInt, _ events: UnsafeMutableRawPointer?, _ maxevents: CInt, _ timeout: CInt) -> CInt
+
+/// `EPOLL_CLOEXEC` (= `O_CLOEXEC`).
+let EPOLL_CLOEXEC: CInt = 0o2_000_000
+/// `EPOLLIN`.
+let EPOLLIN: UInt32 = 0x001
+/// `EPOLLOUT`.
+let EPOLLOUT: UInt32 = 0x004
+/// `EPOLL_CTL_ADD`.
+let EPOLL_CTL_ADD: CInt = 1
+/// `EPOLL_CTL_DEL`.
+let EPOLL_CTL_DEL: CInt = 2
+/// `EPOLL_CTL_MOD`.
+let EPOLL_CTL_MOD: CInt = 3
+/// Size of `struct epoll_event` on x86_64 (packed: 4-byte events, 8-byte data).
+let epollEventSize = 12
+
+/// One `epoll_create1` call. The corresponding C function is `epoll_create1`.
+func sys_epoll_create1(_ flags: CInt) throws(OSError) -> CInt {
+    let fd = c_epoll_create1(flags)
+    if fd < 0 { throw OSError(errno: Glibc.errno) }
+    return fd
+}
+
+/// One `epoll_ctl` call; `event` is a 12-byte `struct epoll_event` (events, then data).
+/// The corresponding C function is `epoll_ctl`.
+func sys_epoll_ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, _ events: UInt32) throws(OSError) {
+    var raw: (UInt64, UInt64) = (0, 0)  // 16 bytes, holds the 12-byte packed struct
+    let r = withUnsafeMutableBytes(of: &raw) { buf -> CInt in
+        buf.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
+        buf.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: 4, as: UInt64.self)
+        return c_epoll_ctl(epfd, op, fd, buf.baseAddress)
+    }
+    if r < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `epoll_wait` call into `buffer` (room for `maxEvents` packed `epoll_event`s).
+/// The corresponding C function is `epoll_wait`.
+func sys_epoll_wait(
+    _ epfd: CInt, _ buffer: UnsafeMutableRawBufferPointer, _ maxEvents: CInt, _ timeoutMs: CInt
+) throws(OSError) -> Int {
+    if let e = SyscallFaults.enter(.epollWait) { throw OSError(errno: e) }
+    let n = c_epoll_wait(epfd, buffer.baseAddress, maxEvents, timeoutMs)
+    if n < 0 { throw OSError(errno: Glibc.errno) }
+    return Int(n)
+}
+
+/// One `setsockopt` call with an `int` value. The corresponding C function is `setsockopt`.
+func sys_setsockopt(_ fd: CInt, _ level: CInt, _ option: CInt, _ value: CInt) throws(OSError) {
+    if let e = SyscallFaults.enter(.setsockopt) { throw OSError(errno: e) }
+    var v = value
+    if Glibc.setsockopt(fd, level, option, &v, socklen_t(MemoryLayout<CInt>.size)) < 0 {
+        throw OSError(errno: Glibc.errno)
+    }
+}
+
+/// One `getsockopt` call for an `int` value. The corresponding C function is `getsockopt`.
+func sys_getsockopt(_ fd: CInt, _ level: CInt, _ option: CInt) throws(OSError) -> CInt {
+    var v: CInt = 0
+    var len = socklen_t(MemoryLayout<CInt>.size)
+    if Glibc.getsockopt(fd, level, option, &v, &len) < 0 { throw OSError(errno: Glibc.errno) }
+    return v
+}
+
+/// One `getsockname` call. The corresponding C function is `getsockname`.
+func sys_getsockname(
+    _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
+) throws(OSError) {
+    if let e = SyscallFaults.enter(.getsockname) { throw OSError(errno: e) }
+    if Glibc.getsockname(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `getpeername` call. The corresponding C function is `getpeername`.
+func sys_getpeername(
+    _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
+) throws(OSError) {
+    if Glibc.getpeername(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `fcntl(fd, F_GETFL)` call. The corresponding C function is `fcntl`.
+func sys_fcntl_getfl(_ fd: CInt) throws(OSError) -> CInt {
+    let r = Glibc.fcntl(fd, F_GETFL)
+    if r < 0 { throw OSError(errno: Glibc.errno) }
+    return r
+}
+
+/// One `fcntl(fd, F_SETFL, flags)` call. The corresponding C function is `fcntl`.
+func sys_fcntl_setfl(_ fd: CInt, _ flags: CInt) throws(OSError) {
+    if Glibc.fcntl(fd, F_SETFL, flags) < 0 { throw OSError(errno: Glibc.errno) }
+}
+
+/// One `waitpid` call. The corresponding C function is `waitpid`.
+func sys_waitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<CInt>, _ options: CInt) throws(OSError) -> pid_t {
+    if let e = SyscallFaults.enter(.waitpid) { throw OSError(errno: e) }
+    let r = Glibc.waitpid(pid, status, options)
+    if r < 0 { throw OSError(errno: Glibc.errno) }
+    return r
+}
+
+/// Wait for a child process: `(0, 0)` with `WNOHANG` while it runs, `(pid, status)` once
+/// reaped. EINTR is retried (PEP 475); ECHILD throws an ``OSError`` of kind
+/// ``OSError/Kind/childProcess`` (`ChildProcessError`).
+///
+/// - Parameters:
+///   - pid: the child, or -1 for any child.
+///   - options: `WNOHANG` or 0.
+/// - Returns: the reaped pid (0 if none) and its raw wait status.
+/// - Throws: ``OSError``.
+///
+/// Python: os.waitpid (Modules/posixmodule.c)
+public func os_waitpid(_ pid: pid_t, _ options: CInt) throws(OSError) -> (pid: pid_t, status: CInt) {
+    var status: CInt = 0
+    while true {
+        do throws(OSError) {
+            let r = try sys_waitpid(pid, &status, options)
+            return (r, r == 0 ? 0 : status)
+        } catch where error.errno == EINTR {
+            continue
+        }
+    }
+}
