@@ -1,0 +1,279 @@
+// The scenarios the CLI runs: a server class, a handler, clients, arranged as CPython's own
+// tests and docs arrange them, so that a trace compares one to one with CPython's.
+import Glibc
+import SocketServer
+import Sockets
+import Synchronization
+
+/// The twelve concrete server classes, by Python name.
+let serverClasses: [(name: String, type: TCPServer.Type)] = [
+    ("TCPServer", TCPServer.self), ("UDPServer", UDPServer.self),
+    ("ForkingUDPServer", ForkingUDPServer.self), ("ForkingTCPServer", ForkingTCPServer.self),
+    ("ThreadingUDPServer", ThreadingUDPServer.self),
+    ("ThreadingTCPServer", ThreadingTCPServer.self),
+    ("UnixStreamServer", UnixStreamServer.self), ("UnixDatagramServer", UnixDatagramServer.self),
+    ("ThreadingUnixStreamServer", ThreadingUnixStreamServer.self),
+    ("ThreadingUnixDatagramServer", ThreadingUnixDatagramServer.self),
+    ("ForkingUnixStreamServer", ForkingUnixStreamServer.self),
+    ("ForkingUnixDatagramServer", ForkingUnixDatagramServer.self),
+]
+
+/// The same classes with `verify_request` returning False, as a Python user would subclass
+/// them (`class S(TCPServer): def verify_request(self, *a): return False`).
+let rejectingClasses: [String: TCPServer.Type] = [
+    "TCPServer": RejectingTCPServer.self, "UDPServer": RejectingUDPServer.self,
+    "ForkingUDPServer": RejectingForkingUDPServer.self,
+    "ForkingTCPServer": RejectingForkingTCPServer.self,
+    "ThreadingUDPServer": RejectingThreadingUDPServer.self,
+    "ThreadingTCPServer": RejectingThreadingTCPServer.self,
+    "UnixStreamServer": RejectingUnixStreamServer.self,
+    "UnixDatagramServer": RejectingUnixDatagramServer.self,
+    "ThreadingUnixStreamServer": RejectingThreadingUnixStreamServer.self,
+    "ThreadingUnixDatagramServer": RejectingThreadingUnixDatagramServer.self,
+    "ForkingUnixStreamServer": RejectingForkingUnixStreamServer.self,
+    "ForkingUnixDatagramServer": RejectingForkingUnixDatagramServer.self,
+]
+
+/// verify_request for the rejecting classes.
+func rejectRequest() -> Bool { false }
+
+final class RejectingTCPServer: TCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingUDPServer: UDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingForkingUDPServer: ForkingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingForkingTCPServer: ForkingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingThreadingUDPServer: ThreadingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingThreadingTCPServer: ThreadingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingUnixStreamServer: UnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingUnixDatagramServer: UnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingThreadingUnixStreamServer: ThreadingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingThreadingUnixDatagramServer: ThreadingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingForkingUnixStreamServer: ForkingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+final class RejectingForkingUnixDatagramServer: ForkingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+
+/// Where handlers print (the notes' `print`): standard output, or standard error when a
+/// machine-readable trace goes to standard output. Unbuffered, so a forked child's lines
+/// are neither lost nor repeated.
+let programOutputFD = Atomic<CInt>(1)
+
+/// Send program output to `fd` (1 or 2).
+func setProgramOutput(_ fd: CInt) { programOutputFD.store(fd, ordering: .relaxed) }
+
+/// Print a line of program output.
+func say(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { Glibc.write(programOutputFD.load(ordering: .relaxed), $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 { if errno == EINTR { continue } else { return } }
+        offset += written
+    }
+}
+
+/// Python's `bytes.strip()`.
+func strip(_ bytes: [UInt8]) -> [UInt8] {
+    let space: Set<UInt8> = [9, 10, 11, 12, 13, 32]
+    guard let first = bytes.firstIndex(where: { !space.contains($0) }),
+        let last = bytes.lastIndex(where: { !space.contains($0) })
+    else { return [] }
+    return Array(bytes[first...last])
+}
+
+/// Python's `bytes.upper()` (ASCII letters only).
+func upper(_ bytes: [UInt8]) -> [UInt8] {
+    bytes.map { (97...122).contains($0) ? $0 - 32 : $0 }
+}
+
+/// The notes' handler: `self.client_address[0]` as Python prints it (the whole address for a
+/// Unix client, which has no host part).
+func clientHost(_ address: SocketAddress) -> String {
+    switch address {
+    case .inet(let host, _), .inet6(let host, _, _, _): return host
+    default: return address.description
+    }
+}
+
+/// The notes' MyTCPHandler: read up to 1024 bytes, print them, send them back upper-cased.
+/// On a datagram server it does the same with `request[0]` and `request[1]`.
+final class MyTCPHandler: BaseRequestHandler {
+    /// The request's bytes, stripped (the notes' `self.data`).
+    var data: [UInt8] = []
+
+    override func handle() throws {
+        switch request {
+        case .stream:
+            // self.request is the TCP socket connected to the client
+            data = strip(try request.recv(1024))
+            say("\(clientHost(clientAddress)) wrote:")
+            say(pyBytesRepr(data))
+            // just send back the same data, but upper-cased
+            try request.sendall(upper(data))
+        case .datagram(let packet, let socket):
+            data = strip(packet)
+            say("\(clientHost(clientAddress)) wrote:")
+            say(pyBytesRepr(data))
+            _ = try socket.sendto(upper(data), clientAddress)
+        }
+    }
+}
+
+/// A StreamRequestHandler: one line in, the same line upper-cased out.
+final class MyStreamHandler: StreamRequestHandler {
+    override func handle() throws {
+        let line = try rfile.readline()
+        _ = try wfile.write(upper(line))
+    }
+}
+
+/// A DatagramRequestHandler: one line in, the same line upper-cased out.
+final class MyDatagramHandler: DatagramRequestHandler {
+    override func handle() throws {
+        let line = try rfile.readline()
+        _ = try wfile.write(upper(line))
+    }
+}
+
+/// A handler whose handle() raises, as CPython's BadHandler in test_socketserver.
+final class BadHandler: BaseRequestHandler {
+    override func handle() throws {
+        throw ValueError("boom")
+    }
+}
+
+/// What a scenario runs.
+struct Scenario: Sendable {
+    enum Handler: String, CaseIterable { case uppercase, stream, datagram, error }
+    enum Mode: String, CaseIterable { case serveForever = "serve_forever", handleRequest = "handle_request" }
+
+    var serverName = "TCPServer"
+    var handler = Handler.uppercase
+    var requests = 1
+    var reject = false
+    var mode = Mode.serveForever
+    var timeout: Double? = nil
+    /// The payload of request `i` (1-based): the notes' "hello world" for the default run.
+    var payload: @Sendable (Int) -> [UInt8] = { Array("hello \($0)\n".utf8) }
+
+    var serverType: TCPServer.Type {
+        reject
+            ? rejectingClasses[serverName]!
+            : serverClasses.first { $0.name == serverName }!.type
+    }
+    var isDatagram: Bool { serverType.socketType == Sockets.SOCK_DGRAM }
+    var isUnix: Bool { serverType.addressFamily == Sockets.AF_UNIX }
+
+    var handlerType: BaseRequestHandler.Type {
+        switch handler {
+        case .uppercase: return MyTCPHandler.self
+        case .stream: return MyStreamHandler.self
+        case .datagram: return MyDatagramHandler.self
+        case .error: return BadHandler.self
+        }
+    }
+
+    /// Why this combination cannot run, if it cannot.
+    var problem: String? {
+        if handler == .stream && isDatagram {
+            return "the stream handler needs a stream server, and \(serverName) is a datagram server"
+        }
+        if handler == .datagram && !isDatagram {
+            return "the datagram handler needs a datagram server, and \(serverName) is a stream server"
+        }
+        if requests < 0 || requests > 1000 { return "--requests must be between 0 and 1000" }
+        if let timeout, !(timeout >= 0 && timeout <= 60) { return "--timeout must be between 0 and 60 seconds" }
+        return nil
+    }
+
+    /// Run the scenario; returns the replies the clients received, in order.
+    func run() throws -> [String] {
+        let directory = isUnix ? try TemporaryDirectory() : nil
+        defer { directory?.remove() }
+        let address: SocketAddress =
+            isUnix ? .unix(directory!.path + "/server.sock") : .inet(host: "127.0.0.1", port: 0)
+        let server = try serverType.init(address, handlerType)
+        if let timeout { server.timeout = timeout }
+        var replies: [String] = []
+        switch mode {
+        case .serveForever:
+            let serving = PThread(targetName: "serve_forever") {
+                try server.serveForever()
+            }
+            try serving.start()
+            for i in 0..<requests {
+                replies.append(try client(server.serverAddress, payload(i + 1), directory, i))
+            }
+            server.shutdown()
+            try serving.join()
+            try server.serverClose()
+        case .handleRequest:
+            let target = server.serverAddress
+            let collected = Collected()
+            let clients = PThread(name: "client") { [self] in
+                for i in 0..<requests {
+                    collected.append(try client(target, payload(i + 1), directory, i))
+                }
+            }
+            if requests > 0 { try clients.start() }
+            for _ in 0..<max(requests, 1) {
+                try server.handleRequest()
+            }
+            if requests > 0 { try clients.join() }
+            try server.serverClose()
+            replies = collected.items
+        }
+        return replies
+    }
+
+    /// One client: send the payload, read the reply (bounded by a timeout).
+    private func client(_ address: SocketAddress, _ payload: [UInt8], _ directory: TemporaryDirectory?, _ index: Int) throws -> String {
+        let family = serverType.addressFamily
+        let socket = try Socket(family, isDatagram ? Sockets.SOCK_DGRAM : Sockets.SOCK_STREAM)
+        defer { try? socket.close() }
+        try socket.settimeout(5)
+        if isDatagram {
+            if let directory { try socket.bind(.unix(directory.path + "/client\(index).sock")) }
+            _ = try socket.sendto(payload, address)
+            if handler == .error || reject { return "(no reply)" }
+            let (reply, _) = try socket.recvfrom(8192)
+            return pyBytesRepr(reply)
+        }
+        try socket.connect(address)
+        try socket.sendall(payload)
+        var reply: [UInt8] = []
+        while true {
+            let chunk = try socket.recv(8192)
+            if chunk.isEmpty { break }
+            reply += chunk
+        }
+        return pyBytesRepr(reply)
+    }
+}
+
+/// Replies collected by the client thread.
+final class Collected: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ item: String) { storage.withLock { $0.append(item) } }
+    var items: [String] { storage.withLock { $0 } }
+}
+
+/// A short temporary directory for Unix sockets (paths must stay under 108 bytes).
+final class TemporaryDirectory: Sendable {
+    let path: String
+    init() throws {
+        var template = Array("/tmp/ssw-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw OSError.lastError()
+        }
+        path = String(cString: made)
+    }
+    /// Remove the directory and the sockets in it (server_close does not unlink them).
+    func remove() {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+}
