@@ -20,6 +20,8 @@ public func pyRepr(_ value: Any) -> String {
     switch mirror.displayStyle {
     case .optional:
         return mirror.children.first.map { pyRepr($0.value) } ?? "None"
+    case .collection, .set:
+        return "[" + mirror.children.map { pyRepr($0.value) }.joined(separator: ", ") + "]"
     case .tuple:
         let items = mirror.children.map { pyRepr($0.value) }
         return items.count == 1 ? "(\(items[0]),)" : "(\(items.joined(separator: ", ")))"

@@ -906,7 +906,7 @@ public final class _Threads: _ThreadList {
     ///
     /// Python: _Threads.append (Lib/socketserver.py:644)
     public func append(_ thread: PThread) {
-        traced("_Threads.append", line: 644, self, "thread=<Thread(\(thread.name))>") {
+        traced("_Threads.append", line: 644, self, "thread=\(thread)") {
             reap()
             if thread.daemon {
                 return
@@ -963,7 +963,7 @@ public final class _NoThreads: _ThreadList {
     ///
     /// Python: _NoThreads.append (Lib/socketserver.py:666)
     public func append(_ thread: PThread) {
-        traced("_NoThreads.append", line: 666, self, "thread=<Thread(\(thread.name))>") {}
+        traced("_NoThreads.append", line: 666, self, "thread=\(thread)") {}
     }
 
     /// Does nothing.

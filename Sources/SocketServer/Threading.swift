@@ -13,7 +13,7 @@ import Synchronization
 /// any `join()` may read it (guarded by `lock`).
 ///
 /// Python: threading.Thread (Lib/threading.py)
-public final class PThread: Sendable {
+public final class PThread: Sendable, CustomStringConvertible {
     /// The thread's name, as Python makes it: `"Thread-1 (process_request_thread)"`.
     public let name: String
     private let target: @Sendable () throws -> Void
@@ -108,6 +108,10 @@ public final class PThread: Sendable {
         }
         pthread_join(handle, nil)
     }
+
+    /// Python's repr without the state and ident, which depend on timing:
+    /// `<Thread(Thread-2 (process_request_thread))>`.
+    public var description: String { "<Thread(\(name)\(daemon ? ", daemon" : ""))>" }
 
     /// Whether the thread has started and not yet ended.
     public func isAlive() -> Bool { alive.load(ordering: .acquiring) }
