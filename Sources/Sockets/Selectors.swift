@@ -169,7 +169,9 @@ public final class PollSelector: BaseSelector {
     ///
     /// Python: selectors._PollLikeSelector.select (Lib/selectors.py)
     public func select(_ timeout: Double? = nil) throws -> [(key: SelectorKey, events: Int)] {
-        let seconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) / 1000 }
+        // Python: timeout = math.ceil(timeout * 1e3) (milliseconds), 0 when <= 0, None → -1.
+        let milliseconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) }
+        let seconds = milliseconds.map { $0 / 1000 }
         var fds = table.order.map { fd -> pollfd in
             let key = table.fdToKey[fd]!
             var events: Int16 = 0
@@ -179,7 +181,7 @@ public final class PollSelector: BaseSelector {
         }
         // Python: select.poll.poll, retrying EINTR with the recomputed timeout.
         let deadline = seconds.map { monotonicNow() + $0 }
-        var ms = pollMilliseconds(seconds)
+        var ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
         while true {
             do throws(OSError) {
                 _ = try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
@@ -378,11 +380,13 @@ public final class EpollSelector: BaseSelector {
     /// Python: selectors.EpollSelector.select (Lib/selectors.py)
     public func select(_ timeout: Double? = nil) throws -> [(key: SelectorKey, events: Int)] {
         try checkOpen()
-        let seconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) / 1000 }
+        // Python: timeout = math.ceil(timeout * 1e3) (milliseconds), 0 when <= 0, None → -1.
+        let milliseconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) }
+        let seconds = milliseconds.map { $0 / 1000 }
         let maxEvents = max(table.fdToKey.count, 1)
         var buffer = [UInt8](repeating: 0, count: maxEvents * epollEventSize)
         let deadline = seconds.map { monotonicNow() + $0 }
-        var ms = pollMilliseconds(seconds)
+        var ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
         var n = 0
         while true {
             do throws(OSError) {

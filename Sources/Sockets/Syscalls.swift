@@ -112,7 +112,9 @@ public enum SyscallFaults {
         pending.add(1, ordering: .sequentiallyConsistent)
     }
 
-    /// Drop every injection, zero the process-wide counts and the calling thread's counts.
+    /// Drop every injection (of every thread), zero the process-wide counts and the calling
+    /// thread's counts. Tests running in parallel with others should not call it: they can
+    /// inject with `currentThreadOnly` and compare ``callsOnCurrentThread(_:)`` before and after.
     public static func reset() {
         injections.withLock { list in
             pending.subtract(list.count, ordering: .sequentiallyConsistent)

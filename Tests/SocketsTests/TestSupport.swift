@@ -1,0 +1,130 @@
+// Helpers shared by the Sockets tests: threads, temp dirs, connected pairs.
+import Glibc
+import Sockets
+import Testing
+
+/// A joinable pthread running a `@Sendable` closure.
+final class TestThread: @unchecked Sendable {
+    private final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let thread: pthread_t
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        var t = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(&t, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed")
+        thread = t
+    }
+
+    func join() { pthread_join(thread, nil) }
+}
+
+/// A value set by one thread and read by another.
+final class Shared<T: Sendable>: @unchecked Sendable {
+    private var value: T
+    private var mutex = pthread_mutex_t()
+    init(_ value: T) {
+        self.value = value
+        pthread_mutex_init(&mutex, nil)
+    }
+    var get: T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return value
+    }
+    func set(_ v: T) {
+        pthread_mutex_lock(&mutex)
+        value = v
+        pthread_mutex_unlock(&mutex)
+    }
+}
+
+/// Monotonic seconds.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Sleep for `seconds`.
+func sleepSeconds(_ seconds: Double) {
+    usleep(useconds_t(seconds * 1_000_000))
+}
+
+/// A short temporary directory (/tmp/ssw-XXXXXX), removed with its files by `cleanup`.
+func makeTempDir() -> String {
+    var template = Array("/tmp/ssw-XXXXXX".utf8CString)
+    let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    precondition(p != nil, "mkdtemp failed")
+    return String(cString: p!)
+}
+
+/// Remove the files named in `names` under `dir`, then `dir`.
+func removeTempDir(_ dir: String, _ names: [String]) {
+    for n in names { unlink(dir + "/" + n) }
+    rmdir(dir)
+}
+
+/// A listening TCP socket on 127.0.0.1 with an ephemeral port.
+func tcpListener() throws -> (Socket, Int) {
+    let l = try Socket(AF_INET, SOCK_STREAM)
+    try l.bind(.inet(host: "127.0.0.1", port: 0))
+    try l.listen(8)
+    return (l, try l.getsockname().port!)
+}
+
+/// A connected TCP pair over 127.0.0.1: (client, server side). Caller closes both.
+func tcpPair() throws -> (Socket, Socket) {
+    let (l, port) = try tcpListener()
+    defer { try? l.close() }
+    let c = try Socket(AF_INET, SOCK_STREAM)
+    try c.connect(.inet(host: "127.0.0.1", port: port))
+    let (s, _) = try l.accept()
+    return (c, s)
+}
+
+/// The FD_CLOEXEC flag of `fd`.
+func isCloexec(_ fd: CInt) -> Bool {
+    fcntl(fd, F_GETFD) & FD_CLOEXEC != 0
+}
+
+/// Whether `fd` has O_NONBLOCK.
+func isNonBlocking(_ fd: CInt) -> Bool {
+    fcntl(fd, F_GETFL) & O_NONBLOCK != 0
+}
+
+/// Bytes of a string.
+func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+/// The OSError `body` throws, or nil.
+func osError(_ body: () throws -> Void) -> OSError? {
+    do {
+        try body()
+        return nil
+    } catch let e as OSError {
+        return e
+    } catch {
+        return nil
+    }
+}
+
+// The test files import both Glibc and Sockets, which export the same C names with the
+// same type; declarations of this module shadow both, ending the ambiguity.
+let AF_INET = Sockets.AF_INET
+let AF_INET6 = Sockets.AF_INET6
+let AF_UNIX = Sockets.AF_UNIX
+let SOCK_STREAM = Sockets.SOCK_STREAM
+let SOCK_DGRAM = Sockets.SOCK_DGRAM
+let SOL_SOCKET = Sockets.SOL_SOCKET
+let SO_REUSEADDR = Sockets.SO_REUSEADDR
+let SO_TYPE = Sockets.SO_TYPE
+let IPPROTO_TCP = Sockets.IPPROTO_TCP
+let TCP_NODELAY = Sockets.TCP_NODELAY
+let SHUT_WR = Sockets.SHUT_WR
