@@ -894,13 +894,16 @@ public protocol _ThreadList: AnyObject, Sendable {
 ///
 /// Python: _Threads (Lib/socketserver.py:640)
 public final class _Threads: _ThreadList {
-    private let threads = Mutex<[PThread]>([])
+    private let list = Mutex<[PThread]>([])
 
     /// Makes an empty list.
     public init() {}
 
     /// The number of tracked threads (Python's `len(self._threads)`).
-    public var count: Int { threads.withLock { $0.count } }
+    public var count: Int { list.withLock { $0.count } }
+
+    /// The tracked threads (Python's `list(self._threads)`).
+    public var threads: [PThread] { list.withLock { $0 } }
 
     /// Reap finished threads, then track `thread` unless it is a daemon.
     ///
@@ -911,7 +914,7 @@ public final class _Threads: _ThreadList {
             if thread.daemon {
                 return
             }
-            threads.withLock { $0.append(thread) }
+            list.withLock { $0.append(thread) }
         }
     }
 
@@ -920,7 +923,7 @@ public final class _Threads: _ThreadList {
     /// Python: _Threads.pop_all (Lib/socketserver.py:650)
     public func popAll() -> [PThread] {
         traced("_Threads.pop_all", line: 650, self) {
-            threads.withLock { list in
+            list.withLock { list in
                 defer { list = [] }
                 return list
             }
@@ -943,7 +946,7 @@ public final class _Threads: _ThreadList {
     /// Python: _Threads.reap (Lib/socketserver.py:658)
     public func reap() {
         traced("_Threads.reap", line: 658, self) {
-            threads.withLock { $0.removeAll { !$0.isAlive() } }
+            list.withLock { $0.removeAll { !$0.isAlive() } }
         }
     }
 }

@@ -200,6 +200,7 @@ struct Scenario: Sendable {
             try serving.start()
             for i in 0..<requests {
                 replies.append(try client(server.serverAddress, payload(i + 1), directory, i))
+                waitForWorkers(server)
             }
             server.shutdown()
             try serving.join()
@@ -210,6 +211,7 @@ struct Scenario: Sendable {
             let clients = PThread(name: "client") { [self] in
                 for i in 0..<requests {
                     collected.append(try client(target, payload(i + 1), directory, i))
+                    waitForWorkers(server)
                 }
             }
             if requests > 0 { try clients.start() }
@@ -221,6 +223,17 @@ struct Scenario: Sendable {
             replies = collected.items
         }
         return replies
+    }
+
+    /// Wait (at most two seconds) until the worker threads of a ThreadingMixIn server have
+    /// ended, so that the next request's `_Threads.reap` finds the same threads every run.
+    /// The client's reply arrives at `shutdown_request`, a moment before its worker ends.
+    private func waitForWorkers(_ server: TCPServer) {
+        guard let threads = (server as? any ThreadingMixIn)?._threads as? _Threads else { return }
+        let deadline = time(nil) + 2
+        while threads.threads.contains(where: { $0.isAlive() }) && time(nil) < deadline {
+            usleep(1000)
+        }
     }
 
     /// One client: send the payload, read the reply (bounded by a timeout).
