@@ -22,11 +22,11 @@ let package = Package(
             name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
         .testTarget(name: "SocketServerTests", dependencies: ["SocketServer", "Sockets"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+        // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(
-            name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"],
-            exclude: ["Golden"]),
-        .testTarget(
-            name: "CLITests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+            name: "CLITests", dependencies: ["socketserver-trace"],
+            exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,234 @@
+// The command line as a reader meets it: help, usage errors, the machine formats' fields,
+// output files, colour, the live `serve` command driven by a real client and stopped by SIGINT.
+import Foundation
+import Testing
+
+@Suite("CLITests")
+struct CLITests {
+    @Test("--help on every command prints help on stdout and exits 0", .timeLimit(.minutes(1)))
+    func help() throws {
+        for command in [[], ["run"], ["serve"], ["diagram"], ["mro"]] {
+            let result = try runTool(command + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("usage: socketserver-trace") || result.stdout.contains("USAGE:"))
+            #expect(result.stderr.isEmpty)
+        }
+    }
+
+    @Test("a wrong flag or value prints the usage and one reason on stderr, exit 2", .timeLimit(.minutes(1)))
+    func usageErrors() throws {
+        let cases: [([String], String)] = [
+            (["frobnicate"], "invalid choice: 'frobnicate'"),
+            (["run", "--server", "NoSuchServer"], "argument --server: invalid choice: 'NoSuchServer'"),
+            (["run", "--requests", "many"], "argument --requests: invalid int value: 'many'"),
+            (["run", "--requests"], "argument --requests: expected one argument"),
+            (["run", "--bogus"], "unrecognized arguments: --bogus"),
+            (["run", "--server", "UDPServer", "--handler", "stream"], "the stream handler needs a stream server"),
+            (["run", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+            (["serve", "--port", "70000"], "argument --port: must be 0 to 65535"),
+            (["diagram", "planets"], "argument KIND: invalid choice: 'planets'"),
+            (["mro", "NoSuchClass"], "unknown class 'NoSuchClass'"),
+        ]
+        for (arguments, reason) in cases {
+            let result = try runTool(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stdout.isEmpty, "\(arguments)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("usage: socketserver-trace") == true, "\(arguments): \(result.stderr)")
+            #expect(lines.last.map { $0.hasPrefix("socketserver-trace: error: ") && $0.contains(reason) } == true,
+                    "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test("an address in use is a clear error, not a crash", .timeLimit(.minutes(1)))
+    func addressInUse() throws {
+        let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(busy) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(busy, $0, length) } }
+        listen(busy, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(busy, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try runTool(["serve", "--port", "\(port)"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("[Errno 98] Address already in use"), "\(result.stderr)")
+    }
+
+    @Test("jsonl: every line is a JSON object with the documented fields", .timeLimit(.minutes(1)))
+    func jsonl() throws {
+        for realClock in [false, true] {
+            let result = try runTool(["run", "--server", "ThreadingTCPServer", "--format", "jsonl"] + (realClock ? ["--real-clock"] : []))
+            #expect(result.status == 0)
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count > 20)
+            var functions = Set<String>()
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                for field in ["seq", "event", "function", "self", "swift", "py_line", "process", "thread", "request", "depth", "t", "detail"] {
+                    #expect(object.keys.contains(field), "missing \(field) in \(line)")
+                }
+                #expect(object.keys.contains("pid") == realClock)
+                #expect(object.keys.contains("tid") == realClock)
+                #expect(["call", "return", "raise"].contains(object["event"] as? String))
+                functions.insert(object["function"] as? String ?? "")
+            }
+            for expected in ["TCPServer.get_request", "ThreadingMixIn.process_request", "ThreadingMixIn.process_request_thread",
+                             "BaseRequestHandler.__init__", "MyTCPHandler.handle", "_Threads.append", "ThreadingMixIn.server_close"] {
+                #expect(functions.contains(expected), "no \(expected)")
+            }
+        }
+    }
+
+    @Test("chrome: Perfetto's JSON with complete events, names and flow arrows", .timeLimit(.minutes(1)))
+    func chrome() throws {
+        for server in ["ThreadingTCPServer", "ForkingTCPServer"] {
+            let result = try runTool(["run", "--server", server, "--format", "chrome"])
+            #expect(result.status == 0)
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let events = try #require(root["traceEvents"] as? [[String: Any]])
+            let phases = Set(events.compactMap { $0["ph"] as? String })
+            #expect(phases.isSuperset(of: ["X", "M", "s", "f"]), "\(server): \(phases)")
+            let names = Set(events.filter { $0["ph"] as? String == "M" }.compactMap { $0["name"] as? String })
+            #expect(names.isSuperset(of: ["process_name", "thread_name"]))
+            for event in events where event["ph"] as? String == "X" {
+                #expect(event["ts"] is NSNumber && event["dur"] is NSNumber && event["pid"] is NSNumber && event["tid"] is NSNumber)
+            }
+        }
+    }
+
+    @Test("--output writes the trace to a file; program output stays on the terminal", .timeLimit(.minutes(1)))
+    func outputFile() throws {
+        let path = NSTemporaryDirectory() + "ssw-trace-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try runTool(["run", "--format", "chrome", "--output", path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("client 1 received: b'HELLO 1'"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] != nil)
+    }
+
+    @Test("no colour when NO_COLOR is set or the output is not a terminal", .timeLimit(.minutes(1)))
+    func noColour() throws {
+        let result = try runTool([])
+        #expect(!result.stdout.contains("\u{1B}["))
+    }
+
+    @Test("client bytes never reach the terminal unescaped", .timeLimit(.minutes(1)))
+    func escaping() throws {
+        // The live server echoes what a client sends: send terminal escapes and check the output.
+        let port = try freePort()
+        let process = try startServe(port)
+        defer { stop(process) }
+        let reply = try sendLine(port, "\u{1B}[31mred\u{07}\n")
+        #expect(reply == Array("\u{1B}[31MRED\u{07}".utf8))
+        let output = try finish(process)
+        #expect(output.stdout.contains("b'\\x1b[31mred\\x07'"), "\(output.stdout)")
+        #expect(!output.stdout.contains("\u{1B}"))
+    }
+
+    @Test("serve: a real client's request is traced live; SIGINT shuts down cleanly with exit 0", .timeLimit(.minutes(1)))
+    func serve() throws {
+        let port = try freePort()
+        let process = try startServe(port)
+        defer { stop(process) }
+        #expect(try sendLine(port, "hello live\n") == Array("HELLO LIVE".utf8))
+        let output = try finish(process)
+        #expect(output.status == 0, "\(output.stderr)")
+        for expected in ["get_request", "verify_request", "process_request", "finish_request", "shutdown_request", "handle  MyTCPHandler", "server_close  TCPServer"] {
+            #expect(output.stdout.contains(expected), "no \(expected) in\n\(output.stdout)")
+        }
+    }
+}
+
+// MARK: - Driving `serve`
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A running `serve` with its output collected.
+final class ServeProcess {
+    let process = Process()
+    let out = Pipe()
+    let err = Pipe()
+}
+
+func startServe(_ port: Int) throws -> ServeProcess {
+    let serve = ServeProcess()
+    serve.process.executableURL = URL(fileURLWithPath: toolPath)
+    serve.process.arguments = ["serve", "--port", "\(port)"]
+    var env = ProcessInfo.processInfo.environment
+    env["NO_COLOR"] = "1"
+    serve.process.environment = env
+    serve.process.standardOutput = serve.out
+    serve.process.standardError = serve.err
+    serve.process.standardInput = FileHandle.nullDevice
+    try serve.process.run()
+    return serve
+}
+
+/// Connect (retrying while the server starts), send `line`, read the reply until EOF.
+func sendLine(_ port: Int, _ line: String) throws -> [UInt8] {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if connected != 0 {
+            usleep(50_000)
+            continue
+        }
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            reply += buffer[0..<n]
+        }
+        return reply
+    }
+    throw CocoaError(.fileReadUnknown)
+}
+
+/// Let the live trace print, send SIGINT, collect the output (bounded).
+func finish(_ serve: ServeProcess) throws -> RunResult {
+    usleep(800_000)  // the request's trace prints once it has been quiet for 300 ms
+    kill(serve.process.processIdentifier, SIGINT)
+    let deadline = Date().addingTimeInterval(10)
+    while serve.process.isRunning && Date() < deadline { usleep(10_000) }
+    if serve.process.isRunning { kill(serve.process.processIdentifier, SIGKILL) }
+    serve.process.waitUntilExit()
+    let stdout = String(decoding: serve.out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: serve.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return RunResult(status: serve.process.terminationStatus, stdout: stdout, stderr: stderr)
+}
+
+/// Make sure the server is gone, whatever happened.
+func stop(_ serve: ServeProcess) {
+    if serve.process.isRunning {
+        kill(serve.process.processIdentifier, SIGKILL)
+        serve.process.waitUntilExit()
+    }
+}
