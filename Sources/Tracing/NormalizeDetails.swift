@@ -1,0 +1,245 @@
+// Swift-only: making details safe to print and, in deterministic mode, the same every run.
+//
+// A run binds ephemeral ports, gets whatever file descriptors and pids the system hands out and
+// makes temp directories with random names; none of that may show in output that a test or the
+// Walkthrough compares byte for byte. Each such value is renamed by its first appearance in the
+// causal order (which is itself deterministic): `('127.0.0.1', PORT1)`, `fd=FD2`, `<tmp1>`,
+// `Thread-3`, `P1` for a pid. Whatever the mode, control and direction-changing characters are
+// escaped so that nothing a client sends can drive the reader's terminal.
+import Glibc
+
+/// Renames the run-specific values of details by first appearance, and escapes unsafe
+/// characters.
+struct DetailNormalizer {
+    /// Whether run-specific values are renamed (deterministic mode); escaping always happens.
+    let enabled: Bool
+    private var ports: [String: Int] = [:]
+    private var descriptors: [String: Int] = [:]
+    private var temporaries: [String: Int] = [:]
+    private var threadNumbers: [String: Int] = [:]
+    private let pids: [String: String]
+    private let tempPrefixes: [[UInt8]]
+
+    /// - Parameters:
+    ///   - enabled: rename run-specific values.
+    ///   - processes: whose pids become their labels.
+    init(enabled: Bool, processes: [TraceProcess]) {
+        self.enabled = enabled
+        var pids: [String: String] = [:]
+        for process in processes where process.pid >= 100 { pids[String(process.pid)] = process.label }
+        self.pids = pids
+        var prefixes = [Array("/tmp/".utf8)]
+        if let value = getenvString("TMPDIR"), !value.isEmpty {
+            let prefix = value.hasSuffix("/") ? value : value + "/"
+            if prefix != "/tmp/" { prefixes.insert(Array(prefix.utf8), at: 0) }
+        }
+        tempPrefixes = prefixes
+    }
+
+    /// A detail as views show it.
+    ///
+    /// - Parameters:
+    ///   - request: the event's request: descriptors are renamed per request, because which
+    ///     number the system reuses for the next connection depends on which thread closed
+    ///     its socket first.
+    ///   - descriptorResult: the detail is `-> <fd>` of `fileno`.
+    mutating func detail(_ text: String, request: Int?, descriptorResult: Bool = false) -> String {
+        let safe = escapeUnsafeCharacters(text)
+        guard enabled else { return safe }
+        if descriptorResult, safe.hasPrefix("-> "), let number = Int(safe.dropFirst(3)), number >= 0 {
+            return "-> FD\(descriptorName("\(request ?? 0)/\(number)"))"
+        }
+        return rename(Array(safe.utf8), request: request)
+    }
+
+    /// A thread or process name as views show it (`Thread-N` renumbered).
+    mutating func name(_ text: String) -> String { detail(text, request: nil) }
+
+    private mutating func descriptorName(_ key: String) -> Int {
+        if let known = descriptors[key] { return known }
+        descriptors[key] = descriptors.count + 1
+        return descriptors.count
+    }
+
+    /// One pass over the bytes, renaming what it recognises.
+    private mutating func rename(_ bytes: [UInt8], request: Int?) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        let count = bytes.count
+        func startsWord(_ at: Int) -> Bool { at == 0 || !isWordByte(bytes[at - 1]) }
+        func digitsEnd(_ from: Int) -> Int {
+            var end = from
+            while end < count, isDigit(bytes[end]) { end += 1 }
+            return end
+        }
+        func matches(_ literal: String, at: Int) -> Bool {
+            let utf8 = Array(literal.utf8)
+            return at + utf8.count <= count && Array(bytes[at..<at + utf8.count]) == utf8
+        }
+        while index < count {
+            let byte = bytes[index]
+            // A temp path: `<tmpdir>/<name>` → `<tmpN>`.
+            if byte == UInt8(ascii: "/"), index == 0 || !isPathByte(bytes[index - 1]),
+                let prefix = tempPrefixes.first(where: { matchesBytes($0, in: bytes, at: index) })
+            {
+                var end = index + prefix.count
+                while end < count, !endsPathComponent(bytes[end]) { end += 1 }
+                if end > index + prefix.count {
+                    let key = String(decoding: bytes[index..<end], as: UTF8.self)
+                    let number = temporaries[key] ?? temporaries.count + 1
+                    temporaries[key] = number
+                    out.append(contentsOf: "<tmp\(number)>".utf8)
+                    index = end
+                    continue
+                }
+            }
+            // An address tuple: `('host', <port>` → `('host', PORTN`.
+            if byte == UInt8(ascii: "("), index + 1 < count, bytes[index + 1] == UInt8(ascii: "'") {
+                var quote = index + 2
+                while quote < count, bytes[quote] != UInt8(ascii: "'"), bytes[quote] != 10 { quote += 1 }
+                if quote + 3 < count, bytes[quote] == UInt8(ascii: "'"),
+                    bytes[quote + 1] == UInt8(ascii: ","), bytes[quote + 2] == UInt8(ascii: " ")
+                {
+                    let end = digitsEnd(quote + 3)
+                    let port = String(decoding: bytes[(quote + 3)..<end], as: UTF8.self)
+                    if end > quote + 3, port != "0", end == count || !isWordByte(bytes[end]) {
+                        let number = ports[port] ?? ports.count + 1
+                        ports[port] = number
+                        out.append(contentsOf: bytes[index..<(quote + 3)])
+                        out.append(contentsOf: "PORT\(number)".utf8)
+                        index = end
+                        continue
+                    }
+                }
+            }
+            // A descriptor in a socket's repr: `fd=5` → `fd=FDN`.
+            if byte == UInt8(ascii: "f"), startsWord(index), matches("fd=", at: index) {
+                let end = digitsEnd(index + 3)
+                if end > index + 3 {
+                    let key = "\(request ?? 0)/" + String(decoding: bytes[(index + 3)..<end], as: UTF8.self)
+                    out.append(contentsOf: "fd=FD\(descriptorName(key))".utf8)
+                    index = end
+                    continue
+                }
+            }
+            // A memory address.
+            if byte == UInt8(ascii: "0"), startsWord(index), matches("0x", at: index) {
+                var end = index + 2
+                while end < count, isHexDigit(bytes[end]) { end += 1 }
+                if end - index >= 6 {
+                    out.append(contentsOf: "0xADDR".utf8)
+                    index = end
+                    continue
+                }
+            }
+            // A thread's default name: `Thread-7` → `Thread-N` by first appearance.
+            if byte == UInt8(ascii: "T"), startsWord(index), matches("Thread-", at: index) {
+                let end = digitsEnd(index + 7)
+                if end > index + 7 {
+                    let key = String(decoding: bytes[(index + 7)..<end], as: UTF8.self)
+                    let number = threadNumbers[key] ?? threadNumbers.count + 1
+                    threadNumbers[key] = number
+                    out.append(contentsOf: "Thread-\(number)".utf8)
+                    index = end
+                    continue
+                }
+            }
+            // A number: a known pid (not part of a dotted number) becomes its process label.
+            if isDigit(byte), startsWord(index), index == 0 || bytes[index - 1] != UInt8(ascii: ".") {
+                let end = digitsEnd(index)
+                let dotted = end < count && bytes[end] == UInt8(ascii: ".")
+                let word = end < count && isWordByte(bytes[end])
+                let text = String(decoding: bytes[index..<end], as: UTF8.self)
+                if !dotted, !word, let label = pids[text] {
+                    out.append(contentsOf: label.utf8)
+                } else {
+                    out.append(contentsOf: bytes[index..<end])
+                }
+                index = end
+                continue
+            }
+            out.append(byte)
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `text` with control characters, C1 controls, and characters that change the direction or
+/// layout of a terminal line escaped as Python would (`\x1b`, `\u202e`).
+func escapeUnsafeCharacters(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isUnsafeScalar) else { return text }
+    var out = ""
+    out.reserveCapacity(text.utf8.count + 8)
+    for scalar in text.unicodeScalars {
+        guard isUnsafeScalar(scalar) else {
+            out.unicodeScalars.append(scalar)
+            continue
+        }
+        switch scalar {
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default:
+            let hex = String(scalar.value, radix: 16)
+            out += scalar.value <= 0xff
+                ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+                : "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+    }
+    return out
+}
+
+/// Whether a terminal would act on the character rather than show it.
+func isUnsafeScalar(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0..<0x20, 0x7f...0x9f: return true
+    case 0x061c, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a...0x202e, 0x2066...0x2069: return true
+    default: return false
+    }
+}
+
+/// `text` cut to `limit` characters, ending with `…` when cut.
+func cutText(_ text: String, to limit: Int) -> String {
+    guard limit > 0 else { return "" }
+    guard text.count > limit else { return text }
+    return String(text.prefix(limit - 1)) + "…"
+}
+
+private func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+private func isHexDigit(_ byte: UInt8) -> Bool {
+    isDigit(byte) || (byte >= 97 && byte <= 102) || (byte >= 65 && byte <= 70)
+}
+
+private func isWordByte(_ byte: UInt8) -> Bool {
+    isDigit(byte) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 95
+}
+
+private func isPathByte(_ byte: UInt8) -> Bool {
+    isWordByte(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")
+        || byte == UInt8(ascii: "-")
+}
+
+private func endsPathComponent(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "/"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: " "),
+        UInt8(ascii: ","), UInt8(ascii: ")"), UInt8(ascii: ">"), UInt8(ascii: "\\"), 10:
+        return true
+    default:
+        return false
+    }
+}
+
+private func matchesBytes(_ literal: [UInt8], in bytes: [UInt8], at index: Int) -> Bool {
+    guard index + literal.count <= bytes.count else { return false }
+    for offset in literal.indices where bytes[index + offset] != literal[offset] { return false }
+    return true
+}
+
+/// An environment variable, without Foundation.
+func getenvString(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    return String(cString: value)
+}
