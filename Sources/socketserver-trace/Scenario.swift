@@ -199,7 +199,7 @@ struct Scenario: Sendable {
             }
             try serving.start()
             for i in 0..<requests {
-                replies.append(try client(server.serverAddress, payload(i + 1), directory, i))
+                replies.append(try client(server.serverAddress, server.socket, payload(i + 1), directory, i))
                 waitForWorkers(server)
             }
             server.shutdown()
@@ -207,10 +207,11 @@ struct Scenario: Sendable {
             try server.serverClose()
         case .handleRequest:
             let target = server.serverAddress
+            let serverSocket: Socket = server.socket
             let collected = Collected()
             let clients = PThread(name: "client") { [self] in
                 for i in 0..<requests {
-                    collected.append(try client(target, payload(i + 1), directory, i))
+                    collected.append(try client(target, serverSocket, payload(i + 1), directory, i))
                     waitForWorkers(server)
                 }
             }
@@ -236,8 +237,18 @@ struct Scenario: Sendable {
         }
     }
 
+    /// Wait (at most two seconds) until the server has read the datagram just sent, when no
+    /// reply will tell: otherwise shutdown() could come before the datagram is handled.
+    private func waitUntilReceived(_ serverSocket: Socket) {
+        var pending = pollfd(fd: serverSocket.fileno(), events: Int16(POLLIN), revents: 0)
+        let deadline = time(nil) + 2
+        while poll(&pending, 1, 0) > 0 && time(nil) < deadline {
+            usleep(1000)
+        }
+    }
+
     /// One client: send the payload, read the reply (bounded by a timeout).
-    private func client(_ address: SocketAddress, _ payload: [UInt8], _ directory: TemporaryDirectory?, _ index: Int) throws -> String {
+    private func client(_ address: SocketAddress, _ serverSocket: Socket, _ payload: [UInt8], _ directory: TemporaryDirectory?, _ index: Int) throws -> String {
         let family = serverType.addressFamily
         let socket = try Socket(family, isDatagram ? Sockets.SOCK_DGRAM : Sockets.SOCK_STREAM)
         defer { try? socket.close() }
@@ -245,7 +256,10 @@ struct Scenario: Sendable {
         if isDatagram {
             if let directory { try socket.bind(.unix(directory.path + "/client\(index).sock")) }
             _ = try socket.sendto(payload, address)
-            if handler == .error || reject { return "(no reply)" }
+            if handler == .error || reject {
+                waitUntilReceived(serverSocket)
+                return "(no reply)"
+            }
             let (reply, _) = try socket.recvfrom(8192)
             return pyBytesRepr(reply)
         }
