@@ -376,11 +376,15 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     open func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
         traced("BaseServer.handle_error", line: 372, self, requestArguments(request, clientAddress)) {
             var report = String(repeating: "-", count: 40) + "\n"
-            report += "Exception occurred during processing of request from \(clientAddress)\n"
+            report += "Exception occurred during processing of request from \(clientAddress.str)\n"
             // Python: import traceback; traceback.print_exc()
-            report += "Traceback (most recent call last):\n"
-            report += "  (Swift keeps no Python frames: run socketserver-trace to see the calls)\n"
-            report += (sys.exception().map(pythonExceptionLine) ?? "NoneType: None") + "\n"
+            if let exception = sys.exception() {
+                report += "Traceback (most recent call last):\n"
+                report += "  (Swift keeps no Python frames: run socketserver-trace to see the calls)\n"
+                report += pythonExceptionLine(exception) + "\n"
+            } else {
+                report += "NoneType: None\n"  // print_exc() outside an except block
+            }
             report += String(repeating: "-", count: 40) + "\n"
             sys.writeStderr(report)
         }

@@ -75,6 +75,7 @@ public final class PThread: Sendable, CustomStringConvertible {
             guard pthread_create(&thread, nil, pthreadEntry, box.toOpaque()) == 0 else {
                 box.release()
                 alive.store(false, ordering: .releasing)
+                started.store(false, ordering: .releasing)  // as Python: never started
                 throw RuntimeError("can't start new thread")
             }
             handle = thread
@@ -107,6 +108,12 @@ public final class PThread: Sendable, CustomStringConvertible {
             return
         }
         pthread_join(handle, nil)
+    }
+
+    /// A thread nobody joined (reaped by `_Threads`, or a daemon) is detached once the last
+    /// reference goes, so that the system frees its stack, as Python's threads are.
+    deinit {
+        if let handle = lock.withLock({ $0 }) { pthread_detach(handle) }
     }
 
     /// Python's repr without the state and ident, which depend on timing:

@@ -183,7 +183,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     /// Python: socket.socket.bind (Lib/socket.py)
     public func bind(_ address: SocketAddress) throws(OSError) {
         let (fd, _) = try snapshot()
-        try address.withSockAddr(family: family) { (sa, len) throws(OSError) in
+        try address.withSockAddr(family: family, caller: "bind()") { (sa, len) throws(OSError) in
             try sys_bind(fd, sa, len)
         }
     }
@@ -222,7 +222,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     /// Python: socket.socket.connect (Lib/socket.py)
     public func connect(_ address: SocketAddress) throws(OSError) {
         let (fd, timeout) = try snapshot()
-        try address.withSockAddr(family: family) { (sa, len) throws(OSError) in
+        try address.withSockAddr(family: family, caller: "connect()") { (sa, len) throws(OSError) in
             let failure: OSError
             do throws(OSError) {
                 try sys_connect(fd, sa, len)
@@ -337,7 +337,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     /// Python: socket.socket.sendto (Lib/socket.py)
     public func sendto(_ data: [UInt8], _ address: SocketAddress) throws(OSError) -> Int {
         let (fd, timeout) = try snapshot()
-        return try address.withSockAddr(family: family) { (sa, len) throws(OSError) -> Int in
+        return try address.withSockAddr(family: family, caller: "sendto()") { (sa, len) throws(OSError) -> Int in
             try withBytes(data) { (buf) throws(OSError) -> Int in
                 try sockCall(fd, writing: true, timeout: timeout) { () throws(OSError) -> Int in
                     try sys_sendto(fd, buf, 0, sa, len)

@@ -24,6 +24,13 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Python's `repr()` of the address: "('127.0.0.1', 9999)", "('::1', 9999, 0, 0)",
     /// "'/tmp/s'", "None".
+    /// Python's `str()` of the address, as `print` shows it: a tuple as its repr, a Unix
+    /// path without quotes, `None` for an unbound peer.
+    public var str: String {
+        if case .unix(let path) = self { return path }
+        return description
+    }
+
     public var description: String {
         switch self {
         case .inet(let host, let port):
@@ -71,7 +78,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: ``OSError``; `OSError("AF_UNIX path too long")` (errno `nil`) before any
     ///   system call when the path has 108 bytes or more (`sizeof(sun_path)`).
     public func withSockAddr<R>(
-        family: CInt, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(OSError) -> R
+        family: CInt, caller: String = "getsockaddrarg", _ body: (UnsafePointer<sockaddr>, socklen_t) throws(OSError) -> R
     ) throws(OSError) -> R {
         var storage = sockaddr_storage()
         let length: socklen_t
@@ -79,7 +86,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case (AF_INET, .inet(let host, let port)):
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = try Self.networkPort(port, family: family).bigEndian
+            sin.sin_port = try Self.networkPort(port, caller: caller).bigEndian
             sin.sin_addr = try Self.ipv4Address(host)
             Self.store(sin, into: &storage)
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -87,7 +94,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
             (AF_INET6, .inet6(let host, let port, _, _)):
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = try Self.networkPort(port, family: family).bigEndian
+            sin6.sin6_port = try Self.networkPort(port, caller: caller).bigEndian
             let (addr, resolvedScope) = try Self.ipv6Address(host)
             sin6.sin6_addr = addr
             if case .inet6(_, _, let flowinfo, let scopeID) = self {
@@ -199,9 +206,10 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    private static func networkPort(_ port: Int, family: CInt) throws(OSError) -> UInt16 {
+    /// `caller` names the socket method in the message, as CPython's does (`bind()`).
+    private static func networkPort(_ port: Int, caller: String) throws(OSError) -> UInt16 {
         guard (0...65535).contains(port) else {
-            throw OSError("getsockaddrarg: port must be 0-65535.")
+            throw OSError("\(caller): port must be 0-65535.")
         }
         return UInt16(port)
     }

@@ -232,3 +232,29 @@ func stop(_ serve: ServeProcess) {
         serve.process.waitUntilExit()
     }
 }
+
+@Suite("DiagramFilesTests")
+struct DiagramFilesTests {
+    @Test("every file in diagrams/ is byte-identical to what the CLI prints today", .timeLimit(.minutes(1)))
+    func committedDiagrams() throws {
+        let directory = NSTemporaryDirectory() + "ssw-diagrams-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let result = try runTool(["diagram", "all", "--write", directory])
+        #expect(result.status == 0, "\(result.stderr)")
+        let committedFolder = packageRoot.appendingPathComponent("diagrams").path
+        let generated = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let committed = try FileManager.default.contentsOfDirectory(atPath: committedFolder).sorted()
+        #expect(generated == committed, "regenerate with: swift run socketserver-trace diagram all --write diagrams")
+        for name in generated {
+            let now = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+            let then = try? Data(contentsOf: URL(fileURLWithPath: committedFolder + "/" + name))
+            #expect(now == then, "diagrams/\(name) differs from what the CLI prints")
+        }
+        for kind in ["servers", "handlers", "mixins", "lifecycle"] {
+            let printed = try runTool(["diagram", kind])
+            let file = try String(contentsOfFile: committedFolder + "/\(kind).txt", encoding: .utf8)
+            #expect(printed.stdout == file, "diagram \(kind)")
+        }
+    }
+}

@@ -223,7 +223,7 @@ enum ClassDiagrams {
             else { continue }
             var takesOver: [[String]] = []
             var adds: [[String]] = []
-            let members: [(label: String, line: Int, resolved: Resolution?)] =
+            let members: [(label: String, line: Int, resolved: MemberResolution?)] =
                 mixin.attributes.map {
                     (
                         "\($0.name) = \($0.value)", $0.line,

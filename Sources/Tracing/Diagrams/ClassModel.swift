@@ -154,7 +154,7 @@ public struct PyClass: Sendable, Hashable {
 }
 
 /// Which class's version of a method (or attribute) a class runs, and what it hides.
-public struct Resolution: Sendable, Hashable {
+public struct MemberResolution: Sendable, Hashable {
     /// The method or attribute name.
     public let name: String
     /// The class whose definition runs: the first class of the MRO that defines it.
@@ -165,7 +165,7 @@ public struct Resolution: Sendable, Hashable {
     public let overrides: [(className: String, line: Int)]
 
     /// Two resolutions are equal when every field is.
-    public static func == (lhs: Resolution, rhs: Resolution) -> Bool {
+    public static func == (lhs: MemberResolution, rhs: MemberResolution) -> Bool {
         lhs.name == rhs.name && lhs.definingClass == rhs.definingClass && lhs.line == rhs.line
             && lhs.overrides.map(\.className) == rhs.overrides.map(\.className)
             && lhs.overrides.map(\.line) == rhs.overrides.map(\.line)
@@ -459,26 +459,28 @@ public enum ClassModel {
     }
 
     /// Which version of `method` runs for `className`, and the versions it overrides.
-    public static func resolution(ofMethod method: String, in className: String) -> Resolution? {
+    public static func resolution(ofMethod method: String, in className: String)
+        -> MemberResolution?
+    {
         resolve(method, in: className) { cls in cls.method(method)?.line }
     }
 
     /// Which assignment of the class attribute `attribute` `className` sees, and which it hides.
     public static func resolution(ofAttribute attribute: String, in className: String)
-        -> Resolution?
+        -> MemberResolution?
     {
         resolve(attribute, in: className) { cls in cls.attribute(attribute)?.line }
     }
 
     private static func resolve(_ name: String, in className: String, line: (PyClass) -> Int?)
-        -> Resolution?
+        -> MemberResolution?
     {
         guard let order = mro(of: className) else { return nil }
         let defining = order.compactMap { cls in
             byName[cls].flatMap(line).map { (className: cls, line: $0) }
         }
         guard let first = defining.first else { return nil }
-        return Resolution(
+        return MemberResolution(
             name: name, definingClass: first.className, line: first.line,
             overrides: Array(defining.dropFirst()))
     }
@@ -489,25 +491,25 @@ public enum ClassModel {
     ///
     /// Order: base classes first, each in source order, so that a table reads like the file
     /// (BaseServer's methods, then what TCPServer adds, then the mixin's own).
-    public static func overridableMethods(of className: String) -> [Resolution] {
+    public static func overridableMethods(of className: String) -> [MemberResolution] {
         members(
             of: className, names: { $0.methods.map(\.name) },
             resolve: { resolution(ofMethod: $0, in: className) })
     }
 
     /// Every class attribute `className` sees, each with the class whose assignment wins.
-    public static func classAttributes(of className: String) -> [Resolution] {
+    public static func classAttributes(of className: String) -> [MemberResolution] {
         members(
             of: className, names: { $0.attributes.map(\.name) },
             resolve: { resolution(ofAttribute: $0, in: className) })
     }
 
     private static func members(
-        of className: String, names: (PyClass) -> [String], resolve: (String) -> Resolution?
-    ) -> [Resolution] {
+        of className: String, names: (PyClass) -> [String], resolve: (String) -> MemberResolution?
+    ) -> [MemberResolution] {
         guard let order = mro(of: className) else { return [] }
         var seen: Set<String> = []
-        var result: [Resolution] = []
+        var result: [MemberResolution] = []
         for cls in order.reversed() {
             guard let entry = byName[cls] else { continue }
             for name in names(entry) where seen.insert(name).inserted {

@@ -7,7 +7,7 @@ import Foundation
 public enum DiagramFiles {
     /// The command that rewrites `diagrams/` from the code (documented in its README).
     public static let regenerateCommand =
-        "SOCKETSERVER_REGENERATE_DIAGRAMS=1 swift test --filter DiagramTests"
+        "swift run socketserver-trace diagram all --write diagrams"
 
     /// Every file of `diagrams/`, by name: `servers.txt`, `servers.mmd`, `servers.dot`, and
     /// the same for handlers and mixins; then the lifecycle's three files when `lifecycle` is
@@ -67,7 +67,9 @@ public enum DiagramFiles {
             regenerateCommand,
             "```",
             "",
-            "A test (`DiagramTests`) regenerates them in memory and fails if a committed file differs.",
+            "Tests regenerate them and fail if a committed file differs: `DiagramTests` the class",
+            "diagrams in memory, `CLITests` every file through the CLI (the lifecycle comes from a",
+            "deterministic traced run of the notes' example).",
             "",
             "| diagram | ASCII (the notes' style) | Mermaid | Graphviz DOT |",
             "|---|---|---|---|",

@@ -70,7 +70,7 @@ public func mroReport(_ className: String) -> String? {
 }
 
 /// One table row: name, the class that runs it, its line, the versions it hides.
-private func row(_ resolution: Resolution, label: String? = nil) -> [String] {
+private func row(_ resolution: MemberResolution, label: String? = nil) -> [String] {
     [
         label ?? resolution.name, resolution.definingClass, "L\(resolution.line)",
         resolution.overrides.map { "\($0.className) L\($0.line)" }.joined(separator: ", "),

@@ -1,0 +1,533 @@
+// Helpers shared by the socketserver tests: the counterparts of test_socketserver.py's module
+// helpers (receive, pickaddr, make_server, run_server, stream_examine, dgram_examine,
+// simple_subprocess), small thread-safe boxes, and the checks that no descriptor, thread or
+// child process outlives a test.
+//
+// Tests that fork, or that change process-wide state (PThread.excepthook, a signal handler,
+// file descriptor 2, descriptor and thread counts), run their body in a fresh process with a
+// Swift Testing exit test (STYLE.md sections 9 and 10): `#expect(processExitsWith: .success)
+// { isolated { ... } }`. Their suites are `.serialized` as well.
+import Glibc
+import SocketServer
+import Sockets
+import Synchronization
+import Testing
+
+/// Python: TEST_STR (Lib/test/test_socketserver.py)
+let TEST_STR: [UInt8] = Array("hello world\n".utf8)
+
+/// Python: HOST (test.support.socket_helper.HOST is "localhost"; we use its address).
+let HOST = "127.0.0.1"
+
+/// `threading.Event`: named apart from Swift Testing's `Event`.
+typealias ThreadEvent = SocketServer.Event
+
+/// The bytes of `text`.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// The text of `data` (UTF-8).
+func text(_ data: [UInt8]) -> String { String(decoding: data, as: UTF8.self) }
+
+// MARK: - Boxes
+
+/// A value shared between the test and the threads of a server, guarded by a mutex.
+final class Box<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+
+    init(_ value: Value) { storage = Mutex(value) }
+
+    /// The current value.
+    var value: Value { storage.withLock { $0 } }
+
+    /// Replace the value.
+    func set(_ newValue: Value) { storage.withLock { $0 = newValue } }
+
+    /// Change the value in place.
+    func update(_ body: (inout Value) -> Void) {
+        storage.withLock { value in body(&value) }
+    }
+}
+
+extension Box where Value == Int {
+    /// Add one.
+    func increment() { update { $0 += 1 } }
+}
+
+extension Box where Value == [String] {
+    /// Append one entry to the log.
+    func append(_ entry: String) { update { $0.append(entry) } }
+}
+
+extension Box where Value == [any Error] {
+    /// Append one error.
+    func append(_ error: any Error) { update { $0.append(error) } }
+}
+
+// MARK: - Time
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Sleep for `seconds`.
+func sleep(seconds: Double) {
+    usleep(useconds_t(seconds * 1_000_000))
+}
+
+/// Poll `condition` every millisecond until it holds or `timeout` seconds pass.
+@discardableResult
+func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = now() + timeout
+    while !condition() {
+        if now() > deadline { return false }
+        usleep(1000)
+    }
+    return true
+}
+
+// MARK: - Files and directories
+
+/// A short temporary directory, /tmp/sst-XXXXXX, for Unix socket paths and logs.
+final class TempDir: Sendable {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/sst-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let made else { throw OSError.lastError() }
+        path = String(cString: made)
+    }
+
+    /// A path inside the directory.
+    func file(_ name: String) -> String { path + "/" + name }
+
+    /// Remove the directory and every entry in it.
+    func remove() {
+        for name in directoryEntries(path) { unlink(file(name)) }
+        rmdir(path)
+    }
+}
+
+/// The names in a directory, without "." and "..".
+func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Whether `path` exists.
+func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+/// Append `text` to the file at `path` (open, write, close: works from a forked child too).
+func appendLine(_ path: String, _ text: String) {
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { return }
+    let data = bytes(text)
+    _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+}
+
+/// The content of the file at `path`, "" if it does not exist.
+func readFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        result += chunk[..<n]
+    }
+    return text(result)
+}
+
+// MARK: - Resources of the process
+
+/// The open file descriptors that a server or a test could leak, with what they are
+/// ("7 -> socket:[1234]"): sockets, and files in the tests' temporary directories. (The
+/// runtime's own descriptors, such as the timerfd and epoll of Dispatch that may appear at
+/// any time on another thread, are left out.)
+func openDescriptors() -> Set<String> {
+    var result: Set<String> = []
+    for name in directoryEntries("/proc/self/fd") {
+        var target = [CChar](repeating: 0, count: 256)
+        let n = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+        guard n > 0 else { continue }
+        let link = String(decoding: target[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if link.hasPrefix("socket:") || link.hasPrefix("/tmp/sst-") {
+            result.insert(name + " -> " + link)
+        }
+    }
+    return result
+}
+
+/// The number of open sockets and temporary files (entries of /proc/self/fd).
+func fdCount() -> Int { openDescriptors().count }
+
+/// The number of threads (entries of /proc/self/task).
+func threadCount() -> Int { directoryEntries("/proc/self/task").count }
+
+/// Whether this process has a child process (running or not yet reaped); leaves it waitable.
+func hasChildren() -> Bool {
+    var info = siginfo_t()
+    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0
+}
+
+/// The virtual size of the process in kB (VmSize in /proc/self/status).
+func virtualMemoryKB() -> Int {
+    for line in readFile("/proc/self/status").split(separator: "\n") where line.hasPrefix("VmSize:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+    }
+    return 0
+}
+
+/// The exit code of a wait status, nil when the child did not exit normally.
+func exitCode(_ status: CInt) -> CInt? {
+    (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
+}
+
+/// Wait for `pid` and return its exit code (nil if it was killed).
+func waitExitCode(_ pid: Int32) throws -> CInt? {
+    let (_, status) = try os.waitpid(pid, 0)
+    return exitCode(status)
+}
+
+/// Open, once, anything the first server and client open lazily, so that descriptor counts
+/// taken afterwards are stable.
+func warmUp() throws {
+    let server = try TCPServer(.inet(host: HOST, port: 0), BaseRequestHandler.self)
+    let client = try Socket(Sockets.AF_INET, SOCK_STREAM)
+    try client.settimeout(5)
+    try client.connect(server.serverAddress)
+    try server.handleRequest()
+    try client.close()
+    try server.serverClose()
+}
+
+/// The body of an exit test: runs `body` in the fresh process, bounded by an alarm, records a
+/// thrown error as an issue, and checks that `body` left no descriptor, thread or child behind.
+func isolated(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    alarm(50)  // a hung child dies of SIGALRM and the exit test fails
+    var fds = 0
+    var threads = 0
+    var descriptors: Set<String> = []
+    do {
+        try warmUp()
+        fds = fdCount()
+        descriptors = openDescriptors()
+        threads = threadCount()
+        try body()
+    } catch {
+        Issue.record(error, "unexpected error", sourceLocation: sourceLocation)
+        return
+    }
+    waitUntil(timeout: 2) { fdCount() <= fds && threadCount() <= threads && !hasChildren() }
+    #expect(
+        fdCount() <= fds,
+        "a file descriptor outlived the test: \(openDescriptors().subtracting(descriptors).sorted())",
+        sourceLocation: sourceLocation)
+    #expect(threadCount() <= threads, "a thread outlived the test", sourceLocation: sourceLocation)
+    #expect(!hasChildren(), "a child process outlived the test", sourceLocation: sourceLocation)
+}
+
+// MARK: - Threads
+
+/// Runs `serve_forever` on a `PThread`, as run_server's serving thread; `join()` rethrows what
+/// serve_forever threw.
+final class ServingThread: Sendable {
+    let thread: PThread
+    let error: Box<(any Error)?>
+
+    init(_ server: BaseServer, pollInterval: Double = 0.01) throws {
+        let error = Box<(any Error)?>(nil)
+        self.error = error
+        thread = PThread(name: "\(type(of: server)) serving") {
+            do {
+                try server.serveForever(pollInterval: pollInterval)
+            } catch let failure {
+                error.set(failure)
+            }
+        }
+        thread.daemon = true
+        try thread.start()
+    }
+
+    /// Join the thread and rethrow serve_forever's error.
+    func join() throws {
+        try thread.join()
+        if let failure = error.value { throw failure }
+    }
+}
+
+/// Runs `body` on a new thread and reports whether it ended within `seconds` (the thread is
+/// joined when it did).
+func finishes(within seconds: Double, _ body: @escaping @Sendable () throws -> Void) throws -> Bool {
+    let done = ThreadEvent()
+    let thread = PThread(name: "bounded") {
+        defer { done.set() }
+        try body()
+    }
+    try thread.start()
+    guard done.wait(seconds) else { return false }
+    try thread.join()
+    return true
+}
+
+// MARK: - Clients
+
+/// A connected TCP or Unix stream client with a 5 s timeout.
+func connectedClient(_ address: SocketAddress, family: CInt = Sockets.AF_INET) throws -> Socket {
+    let client = try Socket(family, SOCK_STREAM)
+    try client.settimeout(5)
+    do {
+        try client.connect(address)
+    } catch {
+        try? client.close()
+        throw error
+    }
+    return client
+}
+
+/// Python: create_connection(address) then close: a client that connects and goes away.
+func connectAndClose(_ address: SocketAddress, family: CInt = Sockets.AF_INET) throws {
+    try connectedClient(address, family: family).close()
+}
+
+/// Read from `sock` until `\n` or end of stream.
+func receiveLine(_ sock: Socket) throws -> [UInt8] {
+    var buf = try sock.recv(100)
+    var data = buf
+    while !data.isEmpty && !buf.contains(0x0A) {
+        data = try sock.recv(100)
+        buf += data
+    }
+    return buf
+}
+
+/// Read from `sock` until end of stream.
+func receiveAll(_ sock: Socket) throws -> [UInt8] {
+    var result: [UInt8] = []
+    while true {
+        let data = try sock.recv(65536)
+        if data.isEmpty { return result }
+        result += data
+    }
+}
+
+/// Python: stream_examine: send TEST_STR, read the echoed line.
+func streamExamine(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ round: Int) throws {
+    let s = try connectedClient(address, family: family)
+    defer { try? s.close() }
+    try s.sendall(TEST_STR)
+    #expect(try receiveLine(s) == TEST_STR, "stream echo, round \(round)")
+}
+
+/// Python: dgram_examine: a datagram client (bound when Sockets.AF_UNIX) sends TEST_STR and reads the
+/// reply.
+func dgramExamine(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ round: Int) throws {
+    let s = try Socket(family, SOCK_DGRAM)
+    defer { try? s.close() }
+    try s.settimeout(5)
+    if family == Sockets.AF_UNIX {
+        try s.bind(.unix(dir.file("client\(round)")))
+    }
+    _ = try s.sendto(TEST_STR, address)
+    #expect(try receiveLine(s) == TEST_STR, "datagram echo, round \(round)")
+}
+
+// MARK: - run_server
+
+/// Python: MyHandler(StreamRequestHandler): `line = rfile.readline(); wfile.write(line)`.
+final class MyStreamHandler: StreamRequestHandler {
+    override func handle() throws {
+        let line = try rfile.readline()
+        _ = try wfile.write(line)
+    }
+}
+
+/// Python: MyHandler(DatagramRequestHandler): `line = rfile.readline(); wfile.write(line)`.
+final class MyDatagramHandler: DatagramRequestHandler {
+    override func handle() throws {
+        let line = try rfile.readline()
+        _ = try wfile.write(line)
+    }
+}
+
+/// Python: MyServer.handle_error: `self.close_request(request); raise`. Every server class
+/// of run_server has one subclass with this override (Swift cannot subclass a class
+/// parameter as `class MyServer(svrcls)` does).
+func closeAndReraise(_ server: TCPServer, _ request: Request) throws {
+    try server.closeRequest(request)
+    throw sys.exception() ?? RuntimeError("handle_error called outside an except block")
+}
+
+final class MyTCPServer: TCPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyThreadingTCPServer: ThreadingTCPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyForkingTCPServer: ForkingTCPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyUnixStreamServer: UnixStreamServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyThreadingUnixStreamServer: ThreadingUnixStreamServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyForkingUnixStreamServer: ForkingUnixStreamServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyUDPServer: UDPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyThreadingUDPServer: ThreadingUDPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyForkingUDPServer: ForkingUDPServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyUnixDatagramServer: UnixDatagramServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyThreadingUnixDatagramServer: ThreadingUnixDatagramServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+final class MyForkingUnixDatagramServer: ForkingUnixDatagramServer, @unchecked Sendable {
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try closeAndReraise(self, request)
+    }
+}
+
+/// How a run_server client talks to the server.
+enum Examine {
+    case stream, datagram
+
+    func callAsFunction(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ round: Int) throws {
+        switch self {
+        case .stream: try streamExamine(family, address, dir, round)
+        case .datagram: try dgramExamine(family, address, dir, round)
+        }
+    }
+}
+
+/// Python: pickaddr(proto): ("localhost", 0), or a fresh Unix path.
+func pickaddr(_ family: CInt, _ dir: TempDir) -> SocketAddress {
+    family == Sockets.AF_UNIX ? .unix(dir.file("server")) : .inet(host: HOST, port: 0)
+}
+
+/// Python: SocketServerTest.make_server (the subclass is chosen by the caller).
+func makeServer(_ serverClass: TCPServer.Type, _ address: SocketAddress, _ handler: BaseRequestHandler.Type)
+    throws -> TCPServer
+{
+    let server = try serverClass.init(address, handler)
+    #expect(server.serverAddress == (try server.socket.getsockname()), "server_address is the bound name")
+    return server
+}
+
+/// Python: SocketServerTest.run_server: serve_forever on a thread (poll_interval 0.01), three
+/// client round trips, shutdown, join, server_close; then the socket is closed and a forking
+/// server has no active child left (bpo-31151).
+func runServer(_ serverClass: TCPServer.Type, _ handler: BaseRequestHandler.Type, _ examine: Examine) throws {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let server = try makeServer(serverClass, pickaddr(serverClass.addressFamily, dir), handler)
+    // We had the OS pick a port, so pull the real address out of the server.
+    let address = server.serverAddress
+    let serving = try ServingThread(server)
+    for round in 0..<3 {
+        try examine(serverClass.addressFamily, address, dir, round)
+    }
+    server.shutdown()
+    try serving.join()
+    try server.serverClose()
+    #expect(server.socket.fileno() == -1, "server_close closed the socket")
+    if let forking = server as? any ForkingMixIn {
+        // bpo-31151: Check that ForkingMixIn.server_close() waits until all children completed
+        #expect(forking.activeChildren?.isEmpty ?? true, "server_close reaped every child")
+    }
+}
+
+/// Python: simple_subprocess: a foreign child that exits with 72 must be left alone by the
+/// forking server (Issue 1540386), then reaped here with that status.
+func simpleSubprocess(_ body: () throws -> Void) throws {
+    let pid = try os.fork()
+    if pid == 0 {
+        // Don't raise an exception; it would be caught by the test harness.
+        os._exit(72)
+    }
+    var reaped = false
+    defer {
+        if !reaped { _ = try? os.waitpid(pid, 0) }
+    }
+    try body()
+    let code = try waitExitCode(pid)
+    reaped = true
+    #expect(code == 72, "the foreign child was not reaped by the server")
+}
+
+// MARK: - Standard error
+
+/// Run `body` with file descriptor 2 redirected to a temporary file; return what was written.
+func capturingStderr(_ body: () throws -> Void) throws -> String {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let path = dir.file("stderr")
+    let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw OSError.lastError() }
+    fflush(nil)
+    let saved = dup(2)
+    dup2(fd, 2)
+    close(fd)
+    defer {
+        dup2(saved, 2)
+        close(saved)
+    }
+    try body()
+    return readFile(path)
+}
