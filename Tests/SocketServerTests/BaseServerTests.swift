@@ -251,6 +251,20 @@ struct ServeForeverTests {
         #expect(server.log.value.isEmpty)
     }
 
+    /// bpo-35017: when shutdown() is called during select(), the loop exits right after the
+    /// select without calling _handle_request_noblock or service_actions.
+    @Test("shutdown during select skips service_actions (bpo-35017)", .timeLimit(.minutes(1)))
+    func shutdownDuringSelect() throws {
+        let server = try recordingServer()
+        defer { try? server.serverClose() }
+        let serving = try ServingThread(server, pollInterval: 0.3)
+        sleep(seconds: 0.05)  // the loop is in its first select(0.3)
+        server.shutdown()
+        try serving.join()
+        #expect(server.serviceActionsCalls.value == 0)
+        #expect(server.log.value.isEmpty)
+    }
+
     /// shutdown() after a completed loop returns at once and leaves the flag set: the next
     /// serve_forever returns immediately without serving, and resets the flag.
     @Test("a stale shutdown flag ends the next serve_forever at once", .timeLimit(.minutes(1)))

@@ -130,6 +130,15 @@ struct ForkingTests {
         }
     }
 
+    /// The default handle_error runs in the child and writes its report once (stdio is
+    /// flushed before the fork and the report is written unbuffered).
+    @Test("a child's handle_error report is written once", .timeLimit(.minutes(1)))
+    func childReport() async {
+        await #expect(processExitsWith: .success) {
+            isolated { try childReportBody() }
+        }
+    }
+
     /// active_children is None until the first fork, then the set of live pids.
     @Test("active_children is nil until the first fork", .timeLimit(.minutes(1)))
     func activeChildrenNil() async {
@@ -277,6 +286,22 @@ func collectChildrenBranchesBody() throws {
     server.activeChildren = [1, 2]
     try server.collectChildren()
     #expect(server.activeChildren == [])
+}
+
+func childReportBody() throws {
+    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
+    let output = try capturingStderr {
+        let client = try connectedClient(server.serverAddress)
+        defer { try? client.close() }
+        try server.handleRequest()
+        #expect(try client.recv(100).isEmpty, "the child shut the request down")
+        try server.serverClose()  // waits for the child
+    }
+    let reports = output.split(separator: "\n").filter {
+        $0.hasPrefix("Exception occurred during processing of request from")
+    }.count
+    #expect(reports == 1, "\(output)")
+    #expect(output.contains("\nValueError: boom\n"), "\(output)")
 }
 
 func waitpidEINTRBody() throws {

@@ -57,7 +57,7 @@ func isListening(_ sock: Socket) throws -> Bool {
 
 // MARK: - TCPServer setup
 
-@Suite("TCPServer setup")
+@Suite("TCPServer setup", .serialized)
 struct TCPServerSetupTests {
     /// allow_reuse_address sets Sockets.SO_REUSEADDR before bind; the default does not.
     @Test("allow_reuse_address sets Sockets.SO_REUSEADDR", .timeLimit(.minutes(1)))
@@ -137,6 +137,18 @@ struct TCPServerSetupTests {
         #expect(error?.errno == EADDRINUSE)
         #expect(error?.description == "[Errno 98] Address already in use")
         #expect(error?.kind == .other)
+    }
+
+    /// A failed listen (server_activate) also closes the server and re-raises (Issue 22435).
+    @Test("a failed listen calls server_close and re-raises", .timeLimit(.minutes(1)))
+    func listenFailureCloses() throws {
+        let before = CloseCountingThreadingServer.closes.value
+        SyscallFaults.inject(.listen, errno: EADDRINUSE, count: 1, currentThreadOnly: true)
+        let error = #expect(throws: OSError.self) {
+            _ = try CloseCountingThreadingServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
+        }
+        #expect(error?.errno == EADDRINUSE)
+        #expect(CloseCountingThreadingServer.closes.value - before == 1)
     }
 
     /// CPython raises OverflowError("bind(): port must be 0-65535.") for port -1; Sockets
