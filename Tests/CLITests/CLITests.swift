@@ -44,14 +44,8 @@ struct CLITests {
     func addressInUse() throws {
         let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(busy) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(busy, $0, length) } }
+        let port = bindLoopback(busy)
         listen(busy, 1)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(busy, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let result = try runTool(["serve", "--port", "\(port)"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("[Errno 98] Address already in use"), "\(result.stderr)")
@@ -149,6 +143,11 @@ struct CLITests {
 func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
+    return bindLoopback(fd)
+}
+
+/// Bind `fd` to 127.0.0.1 on a port the system picks, and return that port.
+func bindLoopback(_ fd: Int32) -> Int {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
