@@ -65,7 +65,7 @@ enum CLI {
           -h, --help         Show this help.
         """
 
-    static let serveUsage = "usage: socketserver-trace serve [-h] [--server NAME] [--host HOST] [--port PORT] [--real-clock]"
+    static let serveUsage = "usage: socketserver-trace serve [-h] [--server NAME] [--host HOST] [--port PORT]"
 
     static let serveHelp = """
         Serve the notes' MyTCPHandler live and print each request's trace as it completes.
@@ -76,8 +76,8 @@ enum CLI {
           --server NAME    A TCP or UDP server class (not Unix). Default: TCPServer.
           --host HOST      The address to bind. Default: 127.0.0.1 (loopback only).
           --port PORT      The port to bind (0 picks a free one). Default: 9999.
-          --real-clock     Real times, pids, thread ids and ports.
           -h, --help       Show this help.
+        A live trace shows real times, ports, pids and thread names, to match with your client.
         """
 
     static let diagramUsage = "usage: socketserver-trace diagram [-h] {servers,handlers,mixins,lifecycle,all} [--format {ascii,mermaid,dot}] [--write DIR]"
@@ -271,7 +271,6 @@ enum CLI {
         var serverName = "TCPServer"
         var host = "127.0.0.1"
         var port = 9999
-        var realClock = false
         while let flag = flags.next() {
             switch flag {
             case "-h", "--help":
@@ -284,11 +283,10 @@ enum CLI {
             case "--port":
                 port = try flags.number(for: flag, "int")
                 if !(0...65535).contains(port) { throw flags.fail("argument --port: must be 0 to 65535") }
-            case "--real-clock": realClock = true
             default: throw flags.fail("unrecognized arguments: \(flag)")
             }
         }
-        try LiveServer(serverName: serverName, host: host, port: port, realClock: realClock).run()
+        try LiveServer(serverName: serverName, host: host, port: port).run()
     }
 
     static func diagram(_ arguments: [String]) throws {
