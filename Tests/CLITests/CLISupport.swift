@@ -25,51 +25,146 @@ let toolPath: String = {
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
-/// Run the tool with `arguments`; kill it after `timeout` seconds.
+/// Run the tool with `arguments`; kill it after `timeout` seconds (recorded as an issue).
 func runTool(
     _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60
 ) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: toolPath)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["NO_COLOR"] = "1"
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes while the tool runs, so that a full pipe never blocks it.
-    let outData = LockedData()
-    let errData = LockedData()
-    let readers = [(out, outData), (err, errData)].map { pipe, sink in
-        Thread { sink.set(pipe.fileHandleForReading.readDataToEndOfFile()) }
+    do {
+        return try runCommand([toolPath] + arguments, environment: environment, timeout: timeout)
+    } catch let timedOut as CommandTimedOut {
+        Issue.record("\(timedOut)")
+        return timedOut.result
     }
-    readers.forEach { $0.start() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(5000) }
-    if process.isRunning {
-        process.interrupt()
-        usleep(200_000)
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        Issue.record("socketserver-trace \(arguments.joined(separator: " ")) ran over \(timeout) s")
-    }
-    process.waitUntilExit()
-    while !(outData.done && errData.done) { usleep(1000) }
-    return RunResult(
-        status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
-        stderr: String(decoding: errData.data, as: UTF8.self))
 }
 
-/// Data filled by a reader thread.
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = Data()
-    private var finished = false
-    func set(_ data: Data) { lock.withLock { stored = data; finished = true } }
-    var data: Data { lock.withLock { stored } }
-    var done: Bool { lock.withLock { finished } }
+/// A command that ran over its time and was killed.
+struct CommandTimedOut: Error, CustomStringConvertible {
+    let command: [String]
+    let result: RunResult
+    var description: String { "timed out, killed: \(command.joined(separator: " "))" }
+}
+
+/// Run `command` (an absolute path and its arguments) with NO_COLOR=1 and `environment` added,
+/// standard input from /dev/null, output to temporary files; SIGKILL after `timeout` seconds.
+///
+/// posix_spawn and waitpid on our own pid, not Foundation's Process: Swift Testing's exit-test
+/// monitor waits on every child (`waitid(P_ALL)`), and Process's own child bookkeeping was
+/// seen hanging beside it.
+func runCommand(_ command: [String], environment: [String: String] = [:], timeout: Double) throws -> RunResult {
+    let child = try ChildProcess(command, environment: environment)
+    defer { child.removeFiles() }
+    let status = child.wait(timeout: timeout)
+    let result = RunResult(status: status ?? -1, stdout: child.stdout, stderr: child.stderr)
+    if status == nil { throw CommandTimedOut(command: command, result: result) }
+    return result
+}
+
+/// A child process started with posix_spawn, its output going to files in its own temporary
+/// folder.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    private let folder: String
+    private var reaped: Int32? = nil
+
+    struct SpawnFailed: Error, CustomStringConvertible {
+        let command: [String]
+        let code: Int32
+        var description: String { "cannot run \(command.first ?? ""): \(String(cString: strerror(code)))" }
+    }
+
+    init(_ command: [String], environment extra: [String: String] = [:]) throws {
+        var template = Array("/tmp/sswcli-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw SpawnFailed(command: command, code: errno)
+        }
+        folder = String(cString: made)
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        environment.merge(extra) { $1 }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, folder + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, folder + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The test's thread may block signals (Dispatch workers do): the child starts clean.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGUSR1] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let code = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
+        guard code == 0 else {
+            rmdir(folder)
+            throw SpawnFailed(command: command, code: code)
+        }
+        self.pid = pid
+    }
+
+    /// Wait for the child to exit, at most `timeout` seconds; then kill it and return nil.
+    /// - Returns: the exit status, or 128 + the signal that ended it.
+    func wait(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while reaped == nil {
+            var status: Int32 = 0
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                reaped = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                break
+            }
+            if done < 0 && errno != EINTR {
+                reaped = -1  // not ours to wait for any more
+                break
+            }
+            if Date() >= deadline {
+                kill(pid, SIGKILL)
+                var ignored: Int32 = 0
+                while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
+                reaped = -1
+                return nil
+            }
+            usleep(2000)
+        }
+        return reaped
+    }
+
+    /// Send `signal` to the child.
+    func signal(_ signal: Int32) { kill(pid, signal) }
+
+    var stdout: String { read("stdout") }
+    var stderr: String { read("stderr") }
+
+    private func read(_ name: String) -> String {
+        String(decoding: FileManager.default.contents(atPath: folder + "/" + name) ?? Data(), as: UTF8.self)
+    }
+
+    /// Remove the output files and their folder.
+    func removeFiles() {
+        unlink(folder + "/stdout")
+        unlink(folder + "/stderr")
+        rmdir(folder)
+    }
+
+    deinit {
+        if reaped == nil {
+            kill(pid, SIGKILL)
+            _ = wait(timeout: 5)
+        }
+        removeFiles()
+    }
 }

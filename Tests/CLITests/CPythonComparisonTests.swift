@@ -142,52 +142,9 @@ enum ComparisonTools {
 }
 
 /// A finished child process.
-struct ComparisonProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-struct ProcessTimedOut: Error, CustomStringConvertible {
-    let command: [String]
-    var description: String { "timed out: \(command.joined(separator: " "))" }
-}
-
-/// Runs `command` (an absolute path and its arguments), output to temporary files, killed after
-/// `timeout` seconds.
-func runComparisonProcess(_ command: [String], environment extra: [String: String] = [:], timeout: Double) throws -> ComparisonProcessResult {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sswcmp-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let outPath = directory + "/stdout", errPath = directory + "/stderr"
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    let out = FileHandle(forWritingAtPath: outPath)!, err = FileHandle(forWritingAtPath: errPath)!
-    defer {
-        try? out.close()
-        try? err.close()
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: command[0])
-    process.arguments = Array(command.dropFirst())
-    var environment = ProcessInfo.processInfo.environment
-    environment.merge(extra) { $1 }
-    environment["NO_COLOR"] = "1"
-    process.environment = environment
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning {
-        process.terminate()
-        process.waitUntilExit()
-        throw ProcessTimedOut(command: command)
-    }
-    process.waitUntilExit()
-    let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
-    return ComparisonProcessResult(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+/// A process the comparison runs: the shared runner of CLISupport.swift.
+func runComparisonProcess(_ command: [String], environment: [String: String] = [:], timeout: Double) throws -> RunResult {
+    try runCommand(command, environment: environment, timeout: timeout)
 }
 
 struct ComparisonSideFailed: Error, CustomStringConvertible {
