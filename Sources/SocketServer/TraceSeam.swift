@@ -118,8 +118,7 @@ public enum Trace {
 
 /// The runtime class name of `object`, without the module prefix.
 func className(of object: AnyObject) -> String {
-    let name = String(reflecting: type(of: object))
-    return name.split(separator: ".").last.map(String.init) ?? name
+    _typeName(type(of: object), qualified: false)  // the cheapest way to a class name
 }
 
 /// Announce a body: the function of socketserver.py that `receiver` runs now.
@@ -196,13 +195,12 @@ struct InitializerFrame {
             return
         }
         let qualified = "\(function)"
-        let name = String(reflecting: type)
         pushed = recorder.begin(
             TraceCall(
                 function: qualified,
                 method: qualified.split(separator: ".").last.map(String.init) ?? qualified,
                 swift: "\(swift)", line: line, receiver: ObjectIdentifier(type),
-                receiverClass: name.split(separator: ".").last.map(String.init) ?? name,
+                receiverClass: _typeName(type, qualified: false),
                 detail: detail()))
     }
 

@@ -41,19 +41,27 @@ struct DetailNormalizer {
     /// - Parameters:
     ///   - request: the event's request: descriptors are renamed per request, because which
     ///     number the system reuses for the next connection depends on which thread closed
-    ///     its socket first.
+    ///     its socket first (all but the server's own, which keeps its name).
     ///   - descriptorResult: the detail is `-> <fd>` of `fileno`.
     mutating func detail(_ text: String, request: Int?, descriptorResult: Bool = false) -> String {
         let safe = escapeUnsafeCharacters(text)
         guard enabled else { return safe }
         if descriptorResult, safe.hasPrefix("-> "), let number = Int(safe.dropFirst(3)), number >= 0 {
-            return "-> FD\(descriptorName("\(request ?? 0)/\(number)"))"
+            return "-> FD\(descriptorName(number, request: request))"
         }
         return rename(Array(safe.utf8), request: request)
     }
 
     /// A thread or process name as views show it (`Thread-N` renumbered).
     mutating func name(_ text: String) -> String { detail(text, request: nil) }
+
+    /// The name of descriptor `number` as seen in `request`: a descriptor first seen outside
+    /// any request (the server's own socket) keeps that name everywhere, so a datagram
+    /// request's socket is the `FD1` that `fileno` returned; the others are named per request.
+    private mutating func descriptorName(_ number: CustomStringConvertible, request: Int?) -> Int {
+        if let server = descriptors["0/\(number)"] { return server }
+        return descriptorName("\(request ?? 0)/\(number)")
+    }
 
     private mutating func descriptorName(_ key: String) -> Int {
         if let known = descriptors[key] { return known }
@@ -117,8 +125,8 @@ struct DetailNormalizer {
             if byte == UInt8(ascii: "f"), startsWord(index), matches("fd=", at: index) {
                 let end = digitsEnd(index + 3)
                 if end > index + 3 {
-                    let key = "\(request ?? 0)/" + String(decoding: bytes[(index + 3)..<end], as: UTF8.self)
-                    out.append(contentsOf: "fd=FD\(descriptorName(key))".utf8)
+                    let number = String(decoding: bytes[(index + 3)..<end], as: UTF8.self)
+                    out.append(contentsOf: "fd=FD\(descriptorName(number, request: request))".utf8)
                     index = end
                     continue
                 }
