@@ -4,7 +4,7 @@
 // version ran, the line in Lib/socketserver.py, then the arguments. A call with nothing inside
 // shows its result on the same line (`→ True`); a longer call ends with a `← result` line when
 // its result is not None. Raises are marked `✗`. Thread starts (`⇢ T2 Thread-1 (...)`) and forks
-// (`⇢ P1 fork`) appear where they happened, with the new lane's calls indented under them.
+// (`⇢ P1 fork, os._exit(0)`) appear where they happened, with the new lane's calls indented under them.
 
 /// `recording` as an indented call tree.
 ///
@@ -65,10 +65,13 @@ public func renderTree(_ recording: Recording, color: Bool = false, width: Int =
                 parts.append(("⇢ \(spawn.thread) \(row.detail)", .spawn))
             case .fork:
                 var text = "⇢ \(spawn.process) fork"
-                if !view.deterministic,
-                    let pid = view.processes.first(where: { $0.label == spawn.process })?.pid
-                {
+                let child = view.processes.first { $0.label == spawn.process }
+                if !view.deterministic, let pid = child?.pid {
                     text += " pid \(pid)"
+                }
+                // How the child ended: os._exit(0) after a finished request, 1 after any error.
+                if let status = child?.exitStatus {
+                    text += ", os._exit(\(status))"
                 }
                 parts.append((text, .spawn))
             }
