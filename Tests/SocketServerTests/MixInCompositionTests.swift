@@ -1,0 +1,138 @@
+// The mixin design (STYLE.md section 6, design A): every combined class really hands the request
+// to another thread or process, and a user can combine a mixin with a server class of their own
+// in the same few lines, as `class S(ThreadingMixIn, MyServer): pass` does in Python.
+import Glibc
+import SocketServer
+import Sockets
+import Testing
+
+/// A user's server class: rejects nothing, but counts what it verified.
+class CountingServer: TCPServer, @unchecked Sendable {
+    var verified = 0
+    override func verifyRequest(_ request: Request, _ clientAddress: SocketAddress) throws -> Bool {
+        verified += 1
+        return try super.verifyRequest(request, clientAddress)
+    }
+}
+
+/// `class ThreadingCountingServer(ThreadingMixIn, CountingServer): pass`, the Swift way.
+final class ThreadingCountingServer: CountingServer, ThreadingMixIn, @unchecked Sendable {
+    let threadingMixIn = ThreadingMixInState()
+    func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequestThread(request, clientAddress)
+    }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequest(request, clientAddress)
+    }
+    override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
+}
+
+/// `class ForkingCountingServer(ForkingMixIn, CountingServer): pass`, the Swift way.
+final class ForkingCountingServer: CountingServer, ForkingMixIn, @unchecked Sendable {
+    let forkingMixIn = ForkingMixInState()
+    override class var timeout: Double? { ForkingMixInState.timeout }
+    func collectChildren(blocking: Bool) throws { try forkingCollectChildren(blocking: blocking) }
+    override func handleTimeout() throws { try forkingHandleTimeout() }
+    override func serviceActions() throws { try forkingServiceActions() }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try forkingProcessRequest(request, clientAddress)
+    }
+    override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
+}
+
+/// Replies with where it ran: the process id and the thread, as text.
+final class WhereHandler: BaseRequestHandler {
+    override func handle() throws {
+        let place = "\(getpid()) \(UInt(bitPattern: Int(bitPattern: pthread_self())))"
+        switch request {
+        case .stream: try request.sendall(Array(place.utf8))
+        case .datagram(_, let socket): _ = try socket.sendto(Array(place.utf8), clientAddress)
+        }
+    }
+}
+
+/// Serve one request with handle_request on this thread; return where the handler ran.
+func whereServed(_ server: TCPServer) throws -> (pid: Int32, thread: UInt) {
+    let datagram = type(of: server).socketType == SOCK_DGRAM
+    let client = try Socket(type(of: server).addressFamily, datagram ? SOCK_DGRAM : SOCK_STREAM)
+    defer { try? client.close() }
+    try client.settimeout(5)
+    if case .unix(let path) = server.serverAddress, datagram {
+        try client.bind(.unix(path + ".client"))
+    }
+    if datagram {
+        _ = try client.sendto(Array("where\n".utf8), server.serverAddress)
+    } else {
+        try client.connect(server.serverAddress)
+        try client.sendall(Array("where\n".utf8))
+    }
+    try server.handleRequest()
+    let reply = String(decoding: datagram ? try client.recvfrom(100).0 : try client.recv(100), as: UTF8.self)
+    let parts = reply.split(separator: " ")
+    return (Int32(parts.first ?? "") ?? -1, UInt(parts.last ?? "") ?? 0)
+}
+
+/// The address to serve on for `type`: loopback, or a socket file in `dir`.
+func serveAddress(_ type: TCPServer.Type, _ dir: TempDir) -> SocketAddress {
+    type.addressFamily == Sockets.AF_UNIX ? .unix(dir.file("s")) : .inet(host: HOST, port: 0)
+}
+
+func threadedElsewhereBody() throws {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let here = UInt(bitPattern: Int(bitPattern: pthread_self()))
+    let classes: [TCPServer.Type] = [
+        ThreadingTCPServer.self, ThreadingUDPServer.self, ThreadingUnixStreamServer.self,
+        ThreadingUnixDatagramServer.self, ThreadingCountingServer.self,
+    ]
+    for type in classes {
+        let server = try type.init(serveAddress(type, dir), WhereHandler.self)
+        let served = try whereServed(server)
+        try server.serverClose()
+        unlink(dir.file("s"))
+        unlink(dir.file("s") + ".client")
+        #expect(served.pid == getpid(), "\(type)")
+        #expect(served.thread != 0 && served.thread != here, "\(type) served on the calling thread")
+    }
+}
+
+func forkedElsewhereBody() throws {
+    let dir = try TempDir()
+    defer { dir.remove() }
+    let classes: [TCPServer.Type] = [
+        ForkingTCPServer.self, ForkingUDPServer.self, ForkingUnixStreamServer.self,
+        ForkingUnixDatagramServer.self, ForkingCountingServer.self,
+    ]
+    for type in classes {
+        let server = try type.init(serveAddress(type, dir), WhereHandler.self)
+        let served = try whereServed(server)
+        try server.serverClose()  // waits for the child (block_on_close)
+        unlink(dir.file("s"))
+        unlink(dir.file("s") + ".client")
+        #expect(served.pid > 0 && served.pid != getpid(), "\(type) served in this process")
+        #expect((server as? any ForkingMixIn)?.activeChildren?.isEmpty ?? true, "\(type) left a child")
+    }
+}
+
+@Suite("MixIn composition", .serialized)
+struct MixInCompositionTests {
+    @Test("every threading class, and a user's own combination, serves on another thread", .timeLimit(.minutes(1)))
+    func threaded() async {
+        await #expect(processExitsWith: .success) { isolated { try threadedElsewhereBody() } }
+    }
+
+    @Test("every forking class, and a user's own combination, serves in a child process", .timeLimit(.minutes(1)))
+    func forked() async {
+        await #expect(processExitsWith: .success) { isolated { try forkedElsewhereBody() } }
+    }
+
+    @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))
+    func ownClass() throws {
+        let server = try ThreadingCountingServer(.inet(host: HOST, port: 0), WhereHandler.self)
+        defer { try? server.serverClose() }
+        #expect(server.daemonThreads == false && server.blockOnClose == true)
+        _ = try whereServed(server)
+        #expect(server.verified == 1, "the user's verify_request ran")
+        #expect(server._threads is _Threads, "process_request made the instance's thread list")
+    }
+}
