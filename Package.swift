@@ -25,7 +25,7 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(
-            name: "CLITests", dependencies: ["socketserver-trace"],
+            name: "CLITests", dependencies: ["socketserver-trace", "Tracing"],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]
