@@ -96,12 +96,18 @@ public enum sys {
     /// never lost or repeated).
     ///
     /// Swift-only: `print(..., file=sys.stderr)`.
-    public static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)
+    public static func writeStderr(_ text: String) { writeAll(2, text) }
+
+    /// Write all of `text` to descriptor `fd` at once, retrying interrupted writes; give up
+    /// silently on any other error, as `print` to a closed stream does.
+    ///
+    /// Swift-only: the unbuffered write behind ``writeStderr(_:)``.
+    public static func writeAll(_ fd: CInt, _ text: String) {
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes {
-                Glibc.write(2, $0.baseAddress! + offset, $0.count - offset)
+            let written = bytes.withUnsafeBytes {
+                Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }
@@ -109,7 +115,6 @@ public enum sys {
             }
             offset += written
         }
-        bytes.removeAll()
     }
 }
 

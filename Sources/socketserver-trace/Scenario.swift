@@ -60,13 +60,7 @@ func setProgramOutput(_ fd: CInt) { programOutputFD.store(fd, ordering: .relaxed
 
 /// Print a line of program output.
 func say(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { Glibc.write(programOutputFD.load(ordering: .relaxed), $0.baseAddress! + offset, $0.count - offset) }
-        if written <= 0 { if errno == EINTR { continue } else { return } }
-        offset += written
-    }
+    sys.writeAll(programOutputFD.load(ordering: .relaxed), line + "\n")
 }
 
 /// Python's `bytes.strip()`.
