@@ -47,8 +47,10 @@ enum CLI {
         Run one scenario with the tracer attached and print the recording.
 
         \(runUsage)
+
         OPTIONS:
-          --server NAME      The server class, by Python name. One of: \(serverClasses.map(\.name).joined(separator: ", ")). Default: TCPServer.
+          --server NAME      The server class, by Python name. Default: TCPServer. One of:
+        \(wrapped(serverClasses.map(\.name), indent: 21, width: 96))
           --handler KIND     uppercase: the notes' MyTCPHandler; stream: a StreamRequestHandler
                              echoing one line upper-cased; datagram: the same as a
                              DatagramRequestHandler; error: handle() raises ValueError. Default: uppercase.
@@ -72,6 +74,7 @@ enum CLI {
         Try `nc 127.0.0.1 9999` in another terminal. Ctrl-C shuts the server down cleanly.
 
         \(serveUsage)
+
         OPTIONS:
           --server NAME    A TCP or UDP server class (not Unix). Default: TCPServer.
           --host HOST      The address to bind. Default: 127.0.0.1 (loopback only).
@@ -86,6 +89,7 @@ enum CLI {
         Draw the notes' diagrams from the port's real types (and the lifecycle from a traced run).
 
         \(diagramUsage)
+
         ARGUMENTS:
           KIND             servers, handlers, mixins, lifecycle, or all.
         OPTIONS:
@@ -101,11 +105,29 @@ enum CLI {
         overridable method runs.
 
         \(mroUsage)
+
         ARGUMENTS:
           CLASS            A class of socketserver.py, e.g. ThreadingTCPServer.
         OPTIONS:
           -h, --help       Show this help.
         """
+
+    /// `words` joined by ", " into lines of at most `width` columns, each indented.
+    static func wrapped(_ words: [String], indent: Int, width: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in words {
+            let piece = word + (word == words.last ? "." : ",")
+            if !line.isEmpty && indent + line.count + 1 + piece.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + piece
+        }
+        lines.append(line)
+        let margin = String(repeating: " ", count: indent)
+        return lines.map { margin + $0 }.joined(separator: "\n")
+    }
 
     /// Runs the tool and exits.
     static func main() -> Never {
