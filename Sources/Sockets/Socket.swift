@@ -14,7 +14,7 @@ let SOCK_CLOEXEC_FLAG: CInt = CInt(Glibc.SOCK_CLOEXEC.rawValue)
 /// `sock_call_ex`. Operations on a closed socket throw `OSError(errno: EBADF)`.
 ///
 /// Thread safety: the descriptor, the closed flag, the timeout and the count of open
-/// ``makefile(_:buffering:)`` objects live in one `Mutex`; `family`, `type` and `proto` are
+/// ``makefile(_:buffering:)`` objects live in one ``Lock``; `family`, `type` and `proto` are
 /// immutable. As in CPython, closing a socket while another thread is blocked on it is the
 /// caller's business.
 ///
@@ -27,7 +27,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         var ioRefs = 0  // Python: _io_refs
     }
 
-    private let state: Mutex<State>
+    private let state: Lock<State>
     /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`).
     ///
     /// Python: socket.socket.family (Lib/socket.py)
@@ -52,7 +52,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         self.family = family
         self.type = type
         self.proto = proto
-        self.state = Mutex(State(fd: fd))
+        self.state = Lock(State(fd: fd))
     }
 
     /// Adopt an open descriptor; the socket starts blocking (timeout `nil`) and owns `fileno`.
@@ -63,7 +63,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         self.family = family
         self.type = type
         self.proto = proto
-        self.state = Mutex(State(fd: fileno))
+        self.state = Lock(State(fd: fileno))
     }
 
     /// Closes a descriptor still open, as CPython's finaliser (without the ResourceWarning).

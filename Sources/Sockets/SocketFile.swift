@@ -3,29 +3,6 @@
 import Glibc
 import Synchronization
 
-/// A plain mutex for the buffered objects, held across raw reads and writes as CPython's
-/// `ENTER_BUFFERED` lock is.
-final class IOLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-}
-
 // MARK: - IOBase
 
 /// The base of all file objects.
@@ -201,11 +178,11 @@ open class BufferedIOBase: IOBase, @unchecked Sendable {
 /// Differs from Python: where CPython returns `None` for EAGAIN/EWOULDBLOCK on a
 /// non-blocking socket, ``readinto(_:)`` returns `nil`, ``read(_:)`` `[]` and ``write(_:)`` 0.
 ///
-/// Thread safety: the socket reference is guarded by a `Mutex`, the timed-out flag is atomic.
+/// Thread safety: the socket reference is guarded by a ``Lock``, the timed-out flag is atomic.
 ///
 /// Python: socket.SocketIO (Lib/socket.py)
 public final class SocketIO: RawIOBase, @unchecked Sendable {
-    private let sock: Mutex<Socket?>
+    private let sock: Lock<Socket?>
     private let reading: Bool
     private let writing: Bool
     private let timeoutOccurred = Atomic<Bool>(false)
@@ -222,7 +199,7 @@ public final class SocketIO: RawIOBase, @unchecked Sendable {
         guard ["r", "w", "rw", "rb", "wb", "rwb"].contains(mode) else {
             throw ValueError("invalid mode: \(pyStrRepr(mode))")
         }
-        self.sock = Mutex(sock)
+        self.sock = Lock(sock)
         self.mode = mode.contains("b") ? mode : mode + "b"
         self.reading = mode.contains("r")
         self.writing = mode.contains("w")
@@ -323,7 +300,7 @@ public final class BufferedReader: BufferedIOBase, @unchecked Sendable {
     public let raw: RawIOBase
     /// The buffer capacity.
     public let bufferSize: Int
-    private let lock = IOLock()
+    private let lock = Lock()  // held across raw reads and writes, as CPython's ENTER_BUFFERED
     private var buffer: [UInt8]
     private var pos = 0
     private var readEnd = -1  // -1: no valid read buffer
@@ -532,7 +509,7 @@ public final class BufferedWriter: BufferedIOBase, @unchecked Sendable {
     public let raw: RawIOBase
     /// The buffer capacity.
     public let bufferSize: Int
-    private let lock = IOLock()
+    private let lock = Lock()  // held across raw reads and writes, as CPython's ENTER_BUFFERED
     private var pending: [UInt8] = []
 
     /// A writer over `raw` with a `bufferSize`-byte buffer.
@@ -686,7 +663,7 @@ public final class BufferedRWPair: BufferedIOBase, @unchecked Sendable {
 ///
 /// Python: io.BytesIO (Modules/_io/bytesio.c)
 public final class BytesIO: BufferedIOBase, @unchecked Sendable {
-    private let lock = IOLock()
+    private let lock = Lock()  // held across raw reads and writes, as CPython's ENTER_BUFFERED
     private var bytes: [UInt8]
     private var position = 0
 

@@ -1,8 +1,9 @@
 // Swift-only: one thin wrapper per system call, with a fault-injection hook for tests.
 //
 // CPython makes these calls in C (Modules/socketmodule.c, Modules/selectmodule.c,
-// Modules/posixmodule.c). Each wrapper enters the fault hook, calls C, and reads `errno`
-// right after the call, before anything else can run. Retrying EINTR and waiting for
+// Modules/posixmodule.c). Every wrapper goes through `systemCall`, which enters the fault hook,
+// steps outside the fork gate, calls C, and reads `errno` right after the call, before
+// anything else can run. Retrying EINTR and waiting for
 // timeouts is done by the callers (Socket.swift, Selectors.swift), as CPython does in
 // `sock_call_ex` and the `select` module.
 import Glibc
@@ -48,6 +49,18 @@ public enum Syscall: String, Sendable, CaseIterable {
     case getsockname
     /// `waitpid(2)`.
     case waitpid
+    /// `getsockopt(2)`.
+    case getsockopt
+    /// `getpeername(2)`.
+    case getpeername
+    /// `fcntl(2)`.
+    case fcntl
+    /// `epoll_create1(2)`.
+    case epollCreate
+    /// `epoll_ctl(2)`.
+    case epollCtl
+    /// `write(2)`.
+    case write
 
     var index: Int {
         switch self {
@@ -68,9 +81,15 @@ public enum Syscall: String, Sendable, CaseIterable {
         case .setsockopt: 14
         case .getsockname: 15
         case .waitpid: 16
+        case .getsockopt: 17
+        case .getpeername: 18
+        case .fcntl: 19
+        case .epollCreate: 20
+        case .epollCtl: 21
+        case .write: 22
         }
     }
-    static let count = 17
+    static let count = 23
 }
 
 /// Swift-only, for tests: count system calls and make the next calls fail with an errno
@@ -91,8 +110,8 @@ public enum SyscallFaults {
 
     /// Number of pending injections: the fast path reads only this.
     private static let pending = Atomic<Int>(0)
-    private static let injections = Mutex<[Injection]>([])
-    private static let totals: InlineArray<17, Atomic<Int>> = InlineArray { _ in Atomic(0) }
+    private static let injections = Lock<[Injection]>([])
+    private static let totals: InlineArray<23, Atomic<Int>> = InlineArray { _ in Atomic(0) }
 
     /// Make the next `count` calls of `syscall` fail with `errno` before really calling it.
     ///
@@ -206,6 +225,28 @@ func pollMilliseconds(_ seconds: Double?) -> CInt {
 
 // MARK: - Wrappers
 
+/// Makes one system call as every wrapper here does: the fault hook first, then the call itself
+/// outside the ``ForkGate`` (it may block), with `errno` read right after it and nothing but C
+/// in between.
+///
+/// - Parameters:
+///   - syscall: what the fault hook counts and may fail.
+///   - call: the C call (its result is negative on failure).
+/// - Returns: the call's result.
+/// - Throws: ``OSError`` with the injected errno, or the real one when the call failed.
+@inline(__always)
+func systemCall<T: FixedWidthInteger>(_ syscall: Syscall, _ call: () -> T) throws(OSError) -> T {
+    if let injected = SyscallFaults.enter(syscall) { throw OSError(errno: injected) }
+    var error: CInt = 0
+    let result = ForkGate.outside { () -> T in
+        let result = call()
+        error = Glibc.errno
+        return result
+    }
+    if result < 0 { throw OSError(errno: error) }
+    return result
+}
+
 /// Ignore SIGPIPE once, process-wide, so writes to a closed peer fail with EPIPE.
 ///
 /// Swift-only: CPython does it at interpreter start-up (`signal(SIGPIPE, SIG_IGN)` in
@@ -216,33 +257,25 @@ let ignoreSIGPIPE: Void = {
 
 /// One `socket` call. The corresponding C function is `socket`.
 func sys_socket(_ domain: CInt, _ type: CInt, _ proto: CInt) throws(OSError) -> CInt {
-    if let e = SyscallFaults.enter(.socket) { throw OSError(errno: e) }
-    let fd = Glibc.socket(domain, type, proto)
-    if fd < 0 { throw OSError(errno: Glibc.errno) }
-    return fd
+    try systemCall(.socket) { Glibc.socket(domain, type, proto) }
 }
 
 /// One `socketpair` call. The corresponding C function is `socketpair`.
 func sys_socketpair(_ domain: CInt, _ type: CInt, _ proto: CInt) throws(OSError) -> (CInt, CInt) {
-    if let e = SyscallFaults.enter(.socket) { throw OSError(errno: e) }
-    var fds: (CInt, CInt) = (-1, -1)
-    let r = withUnsafeMutableBytes(of: &fds) { raw in
-        Glibc.socketpair(domain, type, proto, raw.baseAddress!.assumingMemoryBound(to: CInt.self))
-    }
-    if r < 0 { throw OSError(errno: Glibc.errno) }
-    return fds
+    let pair = UnsafeMutablePointer<CInt>.allocate(capacity: 2)
+    defer { pair.deallocate() }
+    _ = try systemCall(.socket) { Glibc.socketpair(domain, type, proto, pair) }
+    return (pair[0], pair[1])
 }
 
 /// One `bind` call. The corresponding C function is `bind`.
 func sys_bind(_ fd: CInt, _ addr: UnsafePointer<sockaddr>, _ len: socklen_t) throws(OSError) {
-    if let e = SyscallFaults.enter(.bind) { throw OSError(errno: e) }
-    if Glibc.bind(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.bind) { Glibc.bind(fd, addr, len) }
 }
 
 /// One `listen` call. The corresponding C function is `listen`.
 func sys_listen(_ fd: CInt, _ backlog: CInt) throws(OSError) {
-    if let e = SyscallFaults.enter(.listen) { throw OSError(errno: e) }
-    if Glibc.listen(fd, backlog) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.listen) { Glibc.listen(fd, backlog) }
 }
 
 /// One `accept4` call. The corresponding C function is `accept4`.
@@ -250,24 +283,18 @@ func sys_accept4(
     _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>,
     _ flags: CInt
 ) throws(OSError) -> CInt {
-    if let e = SyscallFaults.enter(.accept) { throw OSError(errno: e) }
-    let r = c_accept4(fd, addr, len, flags)
-    if r < 0 { throw OSError(errno: Glibc.errno) }
-    return r
+    try systemCall(.accept) { c_accept4(fd, addr, len, flags) }
 }
 
 /// One `connect` call. The corresponding C function is `connect`.
 func sys_connect(_ fd: CInt, _ addr: UnsafePointer<sockaddr>, _ len: socklen_t) throws(OSError) {
-    if let e = SyscallFaults.enter(.connect) { throw OSError(errno: e) }
-    if Glibc.connect(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.connect) { Glibc.connect(fd, addr, len) }
 }
 
 /// One `recv` call. The corresponding C function is `recv`.
 func sys_recv(_ fd: CInt, _ buf: UnsafeMutableRawBufferPointer, _ flags: CInt) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.recv) { throw OSError(errno: e) }
-    let n = Glibc.recv(fd, buf.baseAddress, buf.count, flags)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return n
+    let (base, count) = (buf.baseAddress, buf.count)
+    return try systemCall(.recv) { Glibc.recv(fd, base, count, flags) }
 }
 
 /// One `recvfrom` call. The corresponding C function is `recvfrom`.
@@ -275,18 +302,14 @@ func sys_recvfrom(
     _ fd: CInt, _ buf: UnsafeMutableRawBufferPointer, _ flags: CInt,
     _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
 ) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.recvfrom) { throw OSError(errno: e) }
-    let n = Glibc.recvfrom(fd, buf.baseAddress, buf.count, flags, addr, len)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return n
+    let (base, count) = (buf.baseAddress, buf.count)
+    return try systemCall(.recvfrom) { Glibc.recvfrom(fd, base, count, flags, addr, len) }
 }
 
 /// One `send` call. The corresponding C function is `send`.
 func sys_send(_ fd: CInt, _ buf: UnsafeRawBufferPointer, _ flags: CInt) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.send) { throw OSError(errno: e) }
-    let n = Glibc.send(fd, buf.baseAddress, buf.count, flags)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return n
+    let (base, count) = (buf.baseAddress, buf.count)
+    return try systemCall(.send) { Glibc.send(fd, base, count, flags) }
 }
 
 /// One `sendto` call. The corresponding C function is `sendto`.
@@ -294,31 +317,25 @@ func sys_sendto(
     _ fd: CInt, _ buf: UnsafeRawBufferPointer, _ flags: CInt,
     _ addr: UnsafePointer<sockaddr>, _ len: socklen_t
 ) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.sendto) { throw OSError(errno: e) }
-    let n = Glibc.sendto(fd, buf.baseAddress, buf.count, flags, addr, len)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return n
+    let (base, count) = (buf.baseAddress, buf.count)
+    return try systemCall(.sendto) { Glibc.sendto(fd, base, count, flags, addr, len) }
 }
 
 /// One `shutdown` call. The corresponding C function is `shutdown`.
 func sys_shutdown(_ fd: CInt, _ how: CInt) throws(OSError) {
-    if let e = SyscallFaults.enter(.shutdown) { throw OSError(errno: e) }
-    if Glibc.shutdown(fd, how) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.shutdown) { Glibc.shutdown(fd, how) }
 }
 
 /// One `close` call, never retried (on Linux the fd is released even on EINTR).
 /// The corresponding C function is `close`.
 func sys_close(_ fd: CInt) throws(OSError) {
-    if let e = SyscallFaults.enter(.close) { throw OSError(errno: e) }
-    if Glibc.close(fd) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.close) { Glibc.close(fd) }
 }
 
 /// One `poll` call. The corresponding C function is `poll`.
 func sys_poll(_ fds: UnsafeMutablePointer<pollfd>?, _ nfds: Int, _ timeoutMs: CInt) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.poll) { throw OSError(errno: e) }
-    let n = Glibc.poll(fds, nfds_t(nfds), timeoutMs)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return Int(n)
+    let count = nfds_t(nfds)
+    return Int(try systemCall(.poll) { Glibc.poll(fds, count, timeoutMs) })
 }
 
 /// One `select` call. The corresponding C function is `select`.
@@ -326,10 +343,7 @@ func sys_select(
     _ nfds: CInt, _ readfds: UnsafeMutablePointer<fd_set>?, _ writefds: UnsafeMutablePointer<fd_set>?,
     _ timeout: UnsafeMutablePointer<timeval>?
 ) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.select) { throw OSError(errno: e) }
-    let n = Glibc.select(nfds, readfds, writefds, nil, timeout)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return Int(n)
+    Int(try systemCall(.select) { Glibc.select(nfds, readfds, writefds, nil, timeout) })
 }
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module does not import.
@@ -361,21 +375,17 @@ let epollEventSize = 12
 
 /// One `epoll_create1` call. The corresponding C function is `epoll_create1`.
 func sys_epoll_create1(_ flags: CInt) throws(OSError) -> CInt {
-    let fd = c_epoll_create1(flags)
-    if fd < 0 { throw OSError(errno: Glibc.errno) }
-    return fd
+    try systemCall(.epollCreate) { c_epoll_create1(flags) }
 }
 
 /// One `epoll_ctl` call; `event` is a 12-byte `struct epoll_event` (events, then data).
 /// The corresponding C function is `epoll_ctl`.
 func sys_epoll_ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, _ events: UInt32) throws(OSError) {
-    var raw: (UInt64, UInt64) = (0, 0)  // 16 bytes, holds the 12-byte packed struct
-    let r = withUnsafeMutableBytes(of: &raw) { buf -> CInt in
-        buf.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-        buf.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: 4, as: UInt64.self)
-        return c_epoll_ctl(epfd, op, fd, buf.baseAddress)
-    }
-    if r < 0 { throw OSError(errno: Glibc.errno) }
+    let event = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)  // the 12-byte packed struct
+    defer { event.deallocate() }
+    event.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
+    event.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: 4, as: UInt64.self)
+    _ = try systemCall(.epollCtl) { c_epoll_ctl(epfd, op, fd, event) }
 }
 
 /// One `epoll_wait` call into `buffer` (room for `maxEvents` packed `epoll_event`s).
@@ -383,26 +393,22 @@ func sys_epoll_ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, _ events: UInt32) throw
 func sys_epoll_wait(
     _ epfd: CInt, _ buffer: UnsafeMutableRawBufferPointer, _ maxEvents: CInt, _ timeoutMs: CInt
 ) throws(OSError) -> Int {
-    if let e = SyscallFaults.enter(.epollWait) { throw OSError(errno: e) }
-    let n = c_epoll_wait(epfd, buffer.baseAddress, maxEvents, timeoutMs)
-    if n < 0 { throw OSError(errno: Glibc.errno) }
-    return Int(n)
+    let events = buffer.baseAddress
+    return Int(try systemCall(.epollWait) { c_epoll_wait(epfd, events, maxEvents, timeoutMs) })
 }
 
 /// One `setsockopt` call with an `int` value. The corresponding C function is `setsockopt`.
 func sys_setsockopt(_ fd: CInt, _ level: CInt, _ option: CInt, _ value: CInt) throws(OSError) {
-    if let e = SyscallFaults.enter(.setsockopt) { throw OSError(errno: e) }
     var v = value
-    if Glibc.setsockopt(fd, level, option, &v, socklen_t(MemoryLayout<CInt>.size)) < 0 {
-        throw OSError(errno: Glibc.errno)
-    }
+    let size = socklen_t(MemoryLayout<CInt>.size)
+    _ = try systemCall(.setsockopt) { Glibc.setsockopt(fd, level, option, &v, size) }
 }
 
 /// One `getsockopt` call for an `int` value. The corresponding C function is `getsockopt`.
 func sys_getsockopt(_ fd: CInt, _ level: CInt, _ option: CInt) throws(OSError) -> CInt {
     var v: CInt = 0
     var len = socklen_t(MemoryLayout<CInt>.size)
-    if Glibc.getsockopt(fd, level, option, &v, &len) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.getsockopt) { Glibc.getsockopt(fd, level, option, &v, &len) }
     return v
 }
 
@@ -410,35 +416,50 @@ func sys_getsockopt(_ fd: CInt, _ level: CInt, _ option: CInt) throws(OSError) -
 func sys_getsockname(
     _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
 ) throws(OSError) {
-    if let e = SyscallFaults.enter(.getsockname) { throw OSError(errno: e) }
-    if Glibc.getsockname(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.getsockname) { Glibc.getsockname(fd, addr, len) }
 }
 
 /// One `getpeername` call. The corresponding C function is `getpeername`.
 func sys_getpeername(
     _ fd: CInt, _ addr: UnsafeMutablePointer<sockaddr>, _ len: UnsafeMutablePointer<socklen_t>
 ) throws(OSError) {
-    if Glibc.getpeername(fd, addr, len) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.getpeername) { Glibc.getpeername(fd, addr, len) }
 }
 
 /// One `fcntl(fd, F_GETFL)` call. The corresponding C function is `fcntl`.
 func sys_fcntl_getfl(_ fd: CInt) throws(OSError) -> CInt {
-    let r = Glibc.fcntl(fd, F_GETFL)
-    if r < 0 { throw OSError(errno: Glibc.errno) }
-    return r
+    try systemCall(.fcntl) { Glibc.fcntl(fd, F_GETFL) }
 }
 
 /// One `fcntl(fd, F_SETFL, flags)` call. The corresponding C function is `fcntl`.
 func sys_fcntl_setfl(_ fd: CInt, _ flags: CInt) throws(OSError) {
-    if Glibc.fcntl(fd, F_SETFL, flags) < 0 { throw OSError(errno: Glibc.errno) }
+    _ = try systemCall(.fcntl) { Glibc.fcntl(fd, F_SETFL, flags) }
 }
 
 /// One `waitpid` call. The corresponding C function is `waitpid`.
 func sys_waitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<CInt>, _ options: CInt) throws(OSError) -> pid_t {
-    if let e = SyscallFaults.enter(.waitpid) { throw OSError(errno: e) }
-    let r = Glibc.waitpid(pid, status, options)
-    if r < 0 { throw OSError(errno: Glibc.errno) }
-    return r
+    try systemCall(.waitpid) { Glibc.waitpid(pid, status, options) }
+}
+
+/// One `write` call. The corresponding C function is `write`.
+func sys_write(_ fd: CInt, _ buf: UnsafeRawBufferPointer) throws(OSError) -> Int {
+    let (base, count) = (buf.baseAddress, buf.count)
+    return try systemCall(.write) { Glibc.write(fd, base, count) }
+}
+
+/// Write all of `bytes` to `fd`, retrying interrupted and short writes (as Python's
+/// `os.write` in a loop, or a `FileIO` with buffering 0).
+///
+/// - Throws: ``OSError`` for any error but EINTR.
+public func os_writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws(OSError) {
+    var offset = 0
+    while offset < bytes.count {
+        do throws(OSError) {
+            offset += try sys_write(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        } catch where error.errno == EINTR {
+            continue
+        }
+    }
 }
 
 /// Wait for a child process: `(0, 0)` with `WNOHANG` while it runs, `(pid, status)` once
