@@ -16,15 +16,33 @@ public enum os {
     /// Fork a child process: 0 in the child, the child's pid in the parent.
     ///
     /// Flushes stdio first so that the child does not repeat the parent's buffered output.
+    /// Forks through the ``ForkGate``: every enrolled thread (each ``PThread``, the tool's main
+    /// thread) is outside the Swift runtime at that moment, so the child never waits for a
+    /// runtime lock that another thread held. The child starts with no signal blocked.
     /// - Throws: `OSError` when the system refuses.
+    ///
+    /// Differs from Python: CPython's child inherits the forking thread's signal mask, which is
+    /// empty because CPython's threads never block signals; ours may fork from a thread that
+    /// Dispatch or the tool started with signals blocked, and such a child could not be
+    /// stopped with SIGINT or SIGTERM.
     ///
     /// Python: os.fork
     public static func fork() throws(OSError) -> Int32 {
         fflush(nil)
         let recorder = Trace.recorder
         let inherited = recorder?.processWillFork()
-        let pid = Glibc.fork()
-        if pid < 0 { throw OSError.lastError() }
+        var error: CInt = 0
+        let pid = ForkGate.forking {
+            let pid = Glibc.fork()
+            error = Glibc.errno
+            return pid
+        }
+        if pid < 0 { throw OSError(errno: error) }
+        if pid == 0 {
+            var none = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_SETMASK, &none, nil)
+        }
         if let recorder, let inherited {
             if pid == 0 {
                 Trace.attach(recorder.childDidStart(inherited: inherited))
@@ -104,17 +122,7 @@ public enum sys {
     /// Swift-only: the unbuffered write behind ``writeStderr(_:)``.
     public static func writeAll(_ fd: CInt, _ text: String) {
         let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes {
-                Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
+        bytes.withUnsafeBytes { try? os_writeAll(fd, $0) }
     }
 }
 

@@ -894,11 +894,11 @@ public protocol _ThreadList: AnyObject, Sendable {
 
 /// Joinable list of all non-daemon threads.
 ///
-/// State: the list is guarded by a `Mutex` (Python's list relies on the GIL).
+/// State: the list is guarded by a ``Lock`` (Python's list relies on the GIL).
 ///
 /// Python: _Threads (Lib/socketserver.py:640)
 public final class _Threads: _ThreadList {
-    private let list = Mutex<[PThread]>([])
+    private let list = Lock<[PThread]>([])
 
     /// Makes an empty list.
     public init() {}

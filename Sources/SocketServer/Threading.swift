@@ -10,7 +10,9 @@ import Synchronization
 /// A thread of the operating system running a Python-style `target`.
 ///
 /// State: `started` and `alive` are atomics; `handle` is written once by `start()` before
-/// any `join()` may read it (guarded by `lock`).
+/// any `join()` may read it (guarded by `lock`). The thread takes part in the ``ForkGate``
+/// from its first line to its last, so that a fork in another thread never catches it inside
+/// the Swift runtime.
 ///
 /// Python: threading.Thread (Lib/threading.py)
 public final class PThread: Sendable, CustomStringConvertible {
@@ -20,10 +22,10 @@ public final class PThread: Sendable, CustomStringConvertible {
     private let isDaemon = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     private let alive = Atomic<Bool>(false)
-    private let lock = Mutex<pthread_t?>(nil)
+    private let lock = Lock<pthread_t?>(nil)
 
     private static let counter = Atomic<Int>(0)
-    private static let hook = Mutex<@Sendable (ExceptHookArgs) -> Void>(PThread.defaultExcepthook)
+    private static let hook = Lock<@Sendable (ExceptHookArgs) -> Void>(PThread.defaultExcepthook)
 
     /// What a thread's uncaught error is reported with; tests replace it to watch.
     ///
@@ -104,10 +106,10 @@ public final class PThread: Sendable, CustomStringConvertible {
         // Take the handle out so that a second join does not join twice (Python allows it).
         guard let handle = lock.withLock({ handle in defer { handle = nil }; return handle })
         else {
-            while alive.load(ordering: .acquiring) { usleep(1000) }
+            while alive.load(ordering: .acquiring) { _ = ForkGate.outside { usleep(1000) } }
             return
         }
-        pthread_join(handle, nil)
+        _ = ForkGate.outside { pthread_join(handle, nil) }
     }
 
     /// A thread nobody joined (reaped by `_Threads`, or a daemon) is detached once the last
@@ -147,23 +149,29 @@ private final class StartBox: Sendable {
 /// The C entry point of every ``PThread`` (a global function: closures made on the main actor
 /// must not be handed to C).
 private func pthreadEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let box = Unmanaged<StartBox>.fromOpaque(raw!).takeRetainedValue()
-    box.thread.run(inherited: box.inherited)
+    ForkGate.enroll()
+    do {
+        let box = Unmanaged<StartBox>.fromOpaque(raw!).takeRetainedValue()
+        box.thread.run(inherited: box.inherited)
+    }  // the box (and maybe the thread object) is released here, still inside the gate
+    ForkGate.withdraw()
     return nil
 }
 
 /// A flag threads can wait for.
 ///
-/// State: `flag` is guarded by `mutex`; waiters sleep on `condition`.
+/// State: `flag` is guarded by `mutex`; waiters sleep on `condition`. The three live in memory
+/// of their own, so that ``wait(_:)`` reads them outside the ``ForkGate`` with C calls only.
 ///
 /// Python: threading.Event (Lib/threading.py)
 public final class Event: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var flag = false
+    private let flag = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
 
     /// Makes an unset event.
     public init() {
+        flag.initialize(to: false)
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -177,6 +185,7 @@ public final class Event: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         condition.deallocate()
         mutex.deallocate()
+        flag.deallocate()
     }
 
     private func locked<R>(_ body: () -> R) -> R {
@@ -186,36 +195,46 @@ public final class Event: @unchecked Sendable {
     }
 
     /// Whether the flag is set.
-    public func isSet() -> Bool { locked { flag } }
+    public func isSet() -> Bool { locked { flag.pointee } }
 
     /// Set the flag and wake every waiter; it stays set.
     public func set() {
         locked {
-            flag = true
+            flag.pointee = true
             pthread_cond_broadcast(condition)
         }
     }
 
     /// Clear the flag.
-    public func clear() { locked { flag = false } }
+    public func clear() { locked { flag.pointee = false } }
 
     /// Wait until the flag is set, or `timeout` seconds pass.
     ///
+    /// Waits outside the ``ForkGate``: the wait is C calls only.
     /// - Returns: the flag.
     @discardableResult
     public func wait(_ timeout: Double? = nil) -> Bool {
-        locked {
-            guard let timeout else {
-                while !flag { pthread_cond_wait(condition, mutex) }
+        let (mutex, condition) = (self.mutex, self.condition)
+        let flag = self.flag
+        guard let timeout else {
+            return ForkGate.outside {
+                pthread_mutex_lock(mutex)
+                while !flag.pointee { pthread_cond_wait(condition, mutex) }
+                pthread_mutex_unlock(mutex)
                 return true
             }
-            let deadline = monotonicSeconds() + max(timeout, 0)
-            var until = timespec(
-                tv_sec: Int(deadline), tv_nsec: Int((deadline - deadline.rounded(.down)) * 1e9))
-            while !flag {
+        }
+        let deadline = monotonicSeconds() + max(timeout, 0)
+        var until = timespec(
+            tv_sec: Int(deadline), tv_nsec: Int((deadline - deadline.rounded(.down)) * 1e9))
+        return ForkGate.outside {
+            pthread_mutex_lock(mutex)
+            while !flag.pointee {
                 if pthread_cond_timedwait(condition, mutex, &until) == ETIMEDOUT { break }
             }
-            return flag
+            let set = flag.pointee
+            pthread_mutex_unlock(mutex)
+            return set
         }
     }
 }

@@ -131,6 +131,9 @@ enum CLI {
 
     /// Runs the tool and exits.
     static func main() -> Never {
+        // The main thread runs clients and prints traces beside forking servers: it takes part
+        // in the fork gate, so that no child finds a runtime lock it held.
+        ForkGate.enroll()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             try dispatch(arguments)

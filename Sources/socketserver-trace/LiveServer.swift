@@ -40,7 +40,7 @@ struct LiveServer {
         try serving.start()
         var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
         while true {
-            let signal = sigtimedwait(&signals, nil, &timeout)
+            let signal = ForkGate.outside { sigtimedwait(&signals, nil, &timeout) }
             if signal == SIGINT || signal == SIGTERM { break }
             let recording = recorder.recording()
             for part in readyParts(recording, printed: printed) {

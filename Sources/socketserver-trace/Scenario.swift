@@ -227,7 +227,7 @@ struct Scenario: Sendable {
         guard let threads = (server as? any ThreadingMixIn)?._threads as? _Threads else { return }
         let deadline = time(nil) + 2
         while threads.threads.contains(where: { $0.isAlive() }) && time(nil) < deadline {
-            usleep(1000)
+            ForkGate.outside { _ = usleep(1000) }
         }
     }
 
@@ -237,7 +237,7 @@ struct Scenario: Sendable {
         var pending = pollfd(fd: serverSocket.fileno(), events: Int16(POLLIN), revents: 0)
         let deadline = time(nil) + 2
         while poll(&pending, 1, 0) > 0 && time(nil) < deadline {
-            usleep(1000)
+            ForkGate.outside { _ = usleep(1000) }
         }
     }
 
@@ -271,7 +271,7 @@ struct Scenario: Sendable {
 
 /// Replies collected by the client thread.
 final class Collected: Sendable {
-    private let storage = Mutex<[String]>([])
+    private let storage = Lock<[String]>([])
     func append(_ item: String) { storage.withLock { $0.append(item) } }
     var items: [String] { storage.withLock { $0 } }
 }
