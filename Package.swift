@@ -21,7 +21,7 @@ let package = Package(
         .executableTarget(
             name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
-        .testTarget(name: "SocketServerTests", dependencies: ["SocketServer", "Sockets"]),
+        .testTarget(name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(

@@ -45,7 +45,10 @@ struct CommandTimedOut: Error, CustomStringConvertible {
 }
 
 /// Run `command` (an absolute path and its arguments) with NO_COLOR=1 and `environment` added,
-/// standard input from /dev/null, output to temporary files; SIGKILL after `timeout` seconds.
+/// standard input from /dev/null, output to temporary files; SIGKILL after `timeout` seconds,
+/// with every process it started (its process group). A process of the group still running
+/// after the command exited (a forked child that never ended) is killed and recorded as an
+/// issue naming it.
 ///
 /// posix_spawn and waitpid on our own pid, not Foundation's Process: Swift Testing's exit-test
 /// monitor waits on every child (`waitid(P_ALL)`), and Process's own child bookkeeping was
@@ -54,6 +57,10 @@ func runCommand(_ command: [String], environment: [String: String] = [:], timeou
     let child = try ChildProcess(command, environment: environment)
     defer { child.removeFiles() }
     let status = child.wait(timeout: timeout)
+    let stuck = child.killGroup()
+    if !stuck.isEmpty {
+        Issue.record("\(command.joined(separator: " ")) left processes running, killed: \(stuck)")
+    }
     let result = RunResult(status: status ?? -1, stdout: child.stdout, stderr: child.stderr)
     if status == nil { throw CommandTimedOut(command: command, result: result) }
     return result
@@ -99,7 +106,10 @@ final class ChildProcess: @unchecked Sendable {
         sigemptyset(&defaults)
         for signal in [SIGPIPE, SIGINT, SIGTERM, SIGUSR1] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // A group of its own, so that a deadline can end the child and everything it forked.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         let argv = command.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -132,7 +142,7 @@ final class ChildProcess: @unchecked Sendable {
                 break
             }
             if Date() >= deadline {
-                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)  // the child and what it forked
                 var ignored: Int32 = 0
                 while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
                 reaped = -1
@@ -145,6 +155,25 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Send `signal` to the child.
     func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// SIGKILL the processes of the child's group that are still running (not zombies), and
+    /// say which they were ("pid 123 state S waiting in futex_do_wait").
+    func killGroup() -> [String] {
+        var found: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let member = pid_t(name), member != pid,
+                let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, pid_t(fields[2]) == pid, fields[0] != "Z" else { continue }
+            let channel = (try? String(contentsOfFile: "/proc/\(name)/wchan", encoding: .utf8)) ?? "?"
+            found.append("pid \(member) state \(fields[0]) waiting in \(channel)")
+            kill(member, SIGKILL)
+        }
+        return found
+    }
 
     var stdout: String { read("stdout") }
     var stderr: String { read("stderr") }
@@ -162,7 +191,7 @@ final class ChildProcess: @unchecked Sendable {
 
     deinit {
         if reaped == nil {
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
             _ = wait(timeout: 5)
         }
         removeFiles()

@@ -30,11 +30,11 @@ func text(_ data: [UInt8]) -> String { String(decoding: data, as: UTF8.self) }
 
 // MARK: - Boxes
 
-/// A value shared between the test and the threads of a server, guarded by a mutex.
+/// A value shared between the test and the threads of a server, guarded by a lock.
 final class Box<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
+    private let storage: Lock<Value>
 
-    init(_ value: Value) { storage = Mutex(value) }
+    init(_ value: Value) { storage = Lock(value) }
 
     /// The current value.
     var value: Value { storage.withLock { $0 } }
@@ -72,9 +72,10 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Sleep for `seconds`.
+/// Sleep for `seconds` (outside the fork gate).
 func sleep(seconds: Double) {
-    usleep(useconds_t(seconds * 1_000_000))
+    let microseconds = useconds_t(seconds * 1_000_000)
+    ForkGate.outside { _ = usleep(microseconds) }
 }
 
 /// Poll `condition` every millisecond until it holds or `timeout` seconds pass.
@@ -83,7 +84,7 @@ func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = now() + timeout
     while !condition() {
         if now() > deadline { return false }
-        usleep(1000)
+        ForkGate.outside { _ = usleep(1000) }
     }
     return true
 }
@@ -215,30 +216,135 @@ func warmUp() throws {
     try server.serverClose()
 }
 
-/// The body of an exit test: runs `body` in the fresh process, bounded by an alarm, records a
-/// thrown error as an issue, and checks that `body` left no descriptor, thread or child behind.
-func isolated(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
-    alarm(50)  // a hung child dies of SIGALRM and the exit test fails
+/// The body of an exit test: runs `body` in the fresh process (its thread enrolled in the fork
+/// gate), bounded by a ``Watchdog``, records a thrown error as an issue, and checks that `body`
+/// left no descriptor, thread or child behind. A descendant still alive at the end is reported
+/// as stuck and killed, so that it cannot hold the exit test's pipes open.
+func isolated(
+    deadline seconds: Double = 45, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) {
+    let watchdog = Watchdog(seconds: seconds)
+    defer { watchdog.disarm() }
     var fds = 0
     var threads = 0
     var descriptors: Set<String> = []
     do {
-        try warmUp()
-        fds = fdCount()
-        descriptors = openDescriptors()
-        threads = threadCount()
-        try body()
+        try ForkGate.enrolled {
+            try warmUp()
+            fds = fdCount()
+            descriptors = openDescriptors()
+            threads = threadCount()
+            try body()
+        }
     } catch {
         Issue.record(error, "unexpected error", sourceLocation: sourceLocation)
+        _ = killDescendants()
         return
     }
     waitUntil(timeout: 2) { fdCount() <= fds && threadCount() <= threads && !hasChildren() }
+    let stuck = killDescendants()
+    #expect(stuck.isEmpty, "stuck descendants, killed: \(stuck)", sourceLocation: sourceLocation)
     #expect(
         fdCount() <= fds,
         "a file descriptor outlived the test: \(openDescriptors().subtracting(descriptors).sorted())",
         sourceLocation: sourceLocation)
     #expect(threadCount() <= threads, "a thread outlived the test", sourceLocation: sourceLocation)
     #expect(!hasChildren(), "a child process outlived the test", sourceLocation: sourceLocation)
+}
+
+// MARK: - Deadlines for what a test starts
+
+/// A process below this one, as /proc shows it.
+struct Descendant: CustomStringConvertible {
+    let pid: pid_t
+    let parent: pid_t
+    /// The state letter of /proc/PID/stat (`S` sleeping, `Z` zombie, ...).
+    let state: String
+    /// Where in the kernel it waits (/proc/PID/wchan).
+    let waitChannel: String
+    /// The blocked-signal mask (SigBlk of /proc/PID/status).
+    let blocked: String
+
+    var description: String {
+        "pid \(pid) (child of \(parent)) state \(state), waiting in \(waitChannel), SigBlk \(blocked)"
+    }
+}
+
+/// Every living process whose chain of parents leads to this one.
+func descendants() -> [Descendant] {
+    var parents: [pid_t: (parent: pid_t, state: String)] = [:]
+    for name in directoryEntries("/proc") {
+        guard let pid = pid_t(name) else { continue }
+        let stat = readFile("/proc/\(name)/stat")
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        guard let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
+        parents[pid] = (parent, String(fields[0]))
+    }
+    let me = getpid()
+    var result: [Descendant] = []
+    for (pid, entry) in parents.sorted(by: { $0.key < $1.key }) {
+        var ancestor = entry.parent
+        var hops = 0
+        while ancestor != me, ancestor > 1, let next = parents[ancestor], hops < 64 {
+            ancestor = next.parent
+            hops += 1
+        }
+        guard ancestor == me else { continue }
+        let status = readFile("/proc/\(pid)/status").split(separator: "\n")
+        let blocked = status.first { $0.hasPrefix("SigBlk:") }.flatMap {
+            $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init)
+        }
+        result.append(
+            Descendant(
+                pid: pid, parent: entry.parent, state: entry.state,
+                waitChannel: readFile("/proc/\(pid)/wchan"), blocked: blocked ?? "?"))
+    }
+    return result
+}
+
+/// SIGKILL every living descendant that is not a zombie, reap this process's own children, and
+/// return what was killed.
+@discardableResult
+func killDescendants() -> [Descendant] {
+    let living = descendants().filter { $0.state != "Z" }
+    for process in living { kill(process.pid, SIGKILL) }
+    var status: CInt = 0
+    for process in living where process.parent == getpid() {
+        _ = ForkGate.outside { waitpid(process.pid, &status, 0) }
+    }
+    return living
+}
+
+/// Ends the process when a test body overruns its deadline: writes which descendants were
+/// still running (pid, state, wait channel, blocked signals) to standard error, kills them by
+/// pid, and exits with status 1, so that an exit test fails instead of waiting for ever on a
+/// child that holds its pipes. (A stuck child may block every signal but SIGKILL.)
+final class Watchdog: Sendable {
+    private let disarmed = ThreadEvent()
+    private let thread: PThread
+
+    init(seconds: Double) {
+        let disarmed = disarmed
+        thread = PThread(name: "watchdog") {
+            if disarmed.wait(seconds) { return }
+            let stuck = killDescendants()
+            let lines = stuck.map { "  stuck: \($0)\n" }.joined()
+            sys.writeStderr(
+                "watchdog: the test overran its \(seconds) s deadline; killed \(stuck.count) descendant(s)\n\(lines)")
+            Glibc._exit(1)
+        }
+        thread.daemon = true
+        try? thread.start()
+    }
+
+    /// The body finished in time.
+    func disarm() {
+        disarmed.set()
+        try? thread.join()
+    }
 }
 
 // MARK: - Threads

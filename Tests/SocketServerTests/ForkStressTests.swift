@@ -1,0 +1,116 @@
+// The conditions under which a ForkingMixIn child used to hang for ever: thousands of forks
+// while the other threads of the same process (the clients, the serving thread, two busy
+// threads, a recorder) run unspecialised generic code, take type names, touch lazy globals and
+// allocate as fast as they can. A child forked while another thread held one of the Swift
+// runtime's locks waited for that lock for ever. The fork gate is what prevents it; this test
+// is what shows it, in a fresh process, bounded in count and time, and with every stuck child
+// reported by pid and killed.
+import Glibc
+import SocketServer
+import Sockets
+import Testing
+import Tracing
+
+@Suite("ForkStress", .serialized)
+struct ForkStressTests {
+    @Test("3,000 forked requests beside busy threads: no child stuck", .timeLimit(.minutes(3)))
+    func forkStress() async {
+        await #expect(processExitsWith: .success) {
+            isolated(deadline: 150) { try forkStressBody(requests: 3000, clients: 4, seconds: 90) }
+        }
+    }
+}
+
+/// A value type of ours, so that the generic code below meets a type the runtime has not
+/// cached for the standard library.
+struct ChurnPair: Hashable {
+    var a: Int
+    var b: String
+}
+
+/// A lazily made global, touched on every turn of the busy threads.
+let churnTable: [String: Int] = Dictionary(uniqueKeysWithValues: (0..<16).map { ("k\($0)", $0) })
+
+/// Generic code that a debug build does not specialise: every call asks the runtime for the
+/// metadata of `[T?]`, `Set<T>` and `[Bool: [T?]]`, for conditional conformances, and for a
+/// type name (under the runtime's one type-name lock).
+@inline(never)
+func churnOnce<T: Hashable>(_ value: T) -> Int {
+    let optionals: [T?] = [value, nil, value]
+    let unique = Set(optionals.compactMap { $0 })
+    let grouped = Dictionary(grouping: optionals) { $0 == nil }
+    return unique.count + grouped.count + _typeName(type(of: grouped)).count + _typeName(T.self).count
+}
+
+/// One turn of a busy thread.
+func churn(_ round: Int) -> Int {
+    churnOnce(round) + churnOnce("s\(round % 7)") + churnOnce([round % 5])
+        + churnOnce(ChurnPair(a: round % 3, b: "b")) + (churnTable["k\(round % 16)"] ?? 0)
+}
+
+/// Serves `requests` requests with a ForkingTCPServer (a recorder attached) from `clients`
+/// client threads within `seconds`, while three threads churn; then checks that every request
+/// was answered, that no child was left running, and that the recorder saw every handler.
+func forkStressBody(requests: Int, clients: Int, seconds: Double) throws {
+    let recorder = Recorder(deterministic: false)
+    Trace.attach(recorder)
+    defer { Trace.attach(nil) }
+    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), MyStreamHandler.self)
+    server.blockOnClose = false  // a stuck child must not hang server_close: it is reported below
+    let address = server.serverAddress
+    let serving = try ServingThread(server)
+
+    let stop = ThreadEvent()
+    let churners = (0..<3).map { index in
+        PThread(name: "churn \(index)") {
+            var round = index
+            while !stop.isSet() {
+                round &+= churn(round)
+                ForkGate.checkpoint()  // a fork may go ahead between two turns
+            }
+        }
+    }
+    let tickets = Box(0)
+    let answered = Box(0)
+    let failures = Box<[String]>([])
+    let deadline = now() + seconds
+    let clientThreads = (0..<clients).map { index in
+        PThread(name: "client \(index)") {
+            while now() < deadline {
+                var ticket = 0
+                tickets.update { ticket = $0; $0 += 1 }
+                guard ticket < requests else { return }
+                do {
+                    let client = try connectedClient(address)
+                    defer { try? client.close() }
+                    let line = bytes("request \(ticket)\n")
+                    try client.sendall(line)
+                    let reply = try receiveAll(client)
+                    if reply == line { answered.increment() } else { failures.append("request \(ticket): wrong reply") }
+                } catch {
+                    failures.append("request \(ticket): \(error)")
+                }
+            }
+        }
+    }
+    for thread in churners + clientThreads { try thread.start() }
+    for thread in clientThreads { try thread.join() }
+    stop.set()
+    for thread in churners { try thread.join() }
+    server.shutdown()
+    try serving.join()
+    try server.serverClose()
+
+    // A child that has not ended two seconds after the last reply is stuck.
+    waitUntil(timeout: 2) { descendants().allSatisfy { $0.state == "Z" } }
+    let stuck = killDescendants()
+    try? server.collectChildren(blocking: false)
+    while (try? os.waitpid(-1, os.WNOHANG).0) ?? 0 > 0 {}
+
+    #expect(stuck.isEmpty, "\(stuck.count) forked children stuck: \(stuck)")
+    #expect(failures.value.isEmpty, "\(failures.value.count) requests failed: \(failures.value.prefix(5))")
+    #expect(answered.value == requests, "answered \(answered.value) of \(requests) within \(seconds) s")
+    let handled = recorder.recording().events.filter { $0.method == "handle" && $0.kind == .call }.count
+    #expect(handled == answered.value, "the recorder saw \(handled) handlers for \(answered.value) replies")
+    print("fork stress: \(answered.value) of \(requests) forked requests answered, \(stuck.count) children stuck")
+}
