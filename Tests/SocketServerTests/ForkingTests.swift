@@ -139,6 +139,30 @@ struct ForkingTests {
         }
     }
 
+    /// A child forked from a thread that blocks SIGINT and SIGTERM (as `serve` does for
+    /// sigtimedwait, and Dispatch workers do for everything) starts with no signal blocked, as
+    /// a CPython child does, so that Ctrl-C and SIGTERM can end it.
+    @Test("a forked child blocks no signal", .timeLimit(.minutes(1)))
+    func childSignalMask() async {
+        await #expect(processExitsWith: .success) {
+            isolated {
+                var blocked = sigset_t()
+                sigemptyset(&blocked)
+                sigaddset(&blocked, SIGINT)
+                sigaddset(&blocked, SIGTERM)
+                pthread_sigmask(SIG_BLOCK, &blocked, nil)
+                defer { pthread_sigmask(SIG_UNBLOCK, &blocked, nil) }
+                let server = try ForkingTCPServer(.inet(host: HOST, port: 0), SignalMaskHandler.self)
+                let client = try connectedClient(server.serverAddress)
+                defer { try? client.close() }
+                try server.handleRequest()
+                let reply = text(try receiveAll(client))
+                try server.serverClose()
+                #expect(reply == "0000000000000000", "the child's SigBlk")
+            }
+        }
+    }
+
     /// active_children is None until the first fork, then the set of live pids.
     @Test("active_children is nil until the first fork", .timeLimit(.minutes(1)))
     func activeChildrenNil() async {
@@ -181,6 +205,15 @@ final class ChildBehaviourHandler: StreamRequestHandler {
         case "sleep\n": sleep(seconds: 0.4)
         default: break
         }
+    }
+}
+
+/// Answers with the SigBlk line of the process that handles the request (its blocked signals).
+final class SignalMaskHandler: StreamRequestHandler {
+    override func handle() throws {
+        let line = readFile("/proc/self/status").split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+        let mask = line?.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init) ?? "?"
+        _ = try wfile.write(bytes(mask))
     }
 }
 
