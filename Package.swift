@@ -7,6 +7,7 @@ import PackageDescription
 let package = Package(
     name: "socketserver-swift",
     products: [
+        .library(name: "Sockets", targets: ["Sockets"]),
         .library(name: "SocketServer", targets: ["SocketServer"]),
         .library(name: "Tracing", targets: ["Tracing"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
