@@ -108,7 +108,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// The listening or datagram socket.
     ///
     /// Differs from Python: BaseServer uses `self.socket` without defining it (TCPServer
-    /// does); Swift needs it declared where it is used. Set by `TCPServer.init`.
+    /// does); Swift needs it declared where it is used. Set by `TCPServer.init`; while it is
+    /// nil, ``handleRequest()`` throws Python's `AttributeError`.
     ///
     /// Python: TCPServer.socket (Lib/socketserver.py:454)
     public var socket: Socket!
@@ -217,9 +218,14 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// Respects ``timeout``: waits at most the smaller of the socket's timeout and the
     /// server's, then calls ``handleTimeout()``.
     ///
+    /// - Throws: `AttributeError` for `socket` on a server that never set one (a plain
+    ///   `BaseServer`), as Python's first line does.
+    ///
     /// Python: BaseServer.handle_request (Lib/socketserver.py:276)
     open func handleRequest() throws {
         try traced("BaseServer.handle_request", line: 276, self) {
+            // Swift-only: Python reads self.socket, which only TCPServer sets.
+            guard let socket else { throw AttributeError(typeName: className(of: self), name: "socket") }
             // Support people who used socket.settimeout() to escape
             // handle_request before self.timeout was available.
             var timeout = socket.gettimeout()
@@ -408,18 +414,24 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
 
     /// Get the request and client address.
     ///
+    /// - Throws: `AttributeError` here, as Python does for a server class that defines no
+    ///   `get_request`.
+    ///
     /// Swift-only: Python's BaseServer has no `get_request` and finds TCPServer's by duck
     /// typing; Swift needs it declared where `_handle_request_noblock` calls it.
     open func getRequest() throws -> (Request, SocketAddress) {
-        throw UnsupportedOperation("get_request")
+        throw AttributeError(typeName: className(of: self), name: "get_request")
     }
 
     /// The file descriptor the selector waits on.
     ///
+    /// - Throws: `AttributeError` here, as Python does for a server class that defines no
+    ///   `fileno`; the selector turns it into `ValueError("Invalid file object: ...")`.
+    ///
     /// Swift-only: Python's BaseServer has no `fileno` and finds TCPServer's by duck typing;
     /// Swift needs it declared so that BaseServer can register `self` with a selector.
     open func fileno() throws -> CInt {
-        throw UnsupportedOperation("fileno")
+        throw AttributeError(typeName: className(of: self), name: "fileno")
     }
 }
 
