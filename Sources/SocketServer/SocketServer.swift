@@ -45,11 +45,29 @@ public enum Request: Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The connected socket of a stream request, to call its method `name` on.
+    ///
+    /// - Throws: `AttributeError("'tuple' object has no attribute '<name>'")` for a datagram
+    ///   request: in Python it is a `(data, socket)` tuple, which has no socket methods. The
+    ///   server's shared socket is never touched, so no other client's datagram is read.
+    ///
+    /// Swift-only: Python finds the method, or not, on the request object itself.
+    public func socketMethod(_ name: String) throws(AttributeError) -> Socket {
+        guard case .stream(let socket) = self else { throw AttributeError(typeName: "tuple", name: name) }
+        return socket
+    }
+
     /// `request.recv(bufsize)`, as the notes' handler calls it on a stream request.
-    public func recv(_ bufsize: Int) throws(OSError) -> [UInt8] { try socket.recv(bufsize) }
+    ///
+    /// - Throws: `AttributeError` on a datagram request (``socketMethod(_:)``), else the
+    ///   socket's `OSError`.
+    public func recv(_ bufsize: Int) throws -> [UInt8] { try socketMethod("recv").recv(bufsize) }
 
     /// `request.sendall(data)`, as the notes' handler calls it on a stream request.
-    public func sendall(_ data: [UInt8]) throws(OSError) { try socket.sendall(data) }
+    ///
+    /// - Throws: `AttributeError` on a datagram request (``socketMethod(_:)``), else the
+    ///   socket's `OSError`.
+    public func sendall(_ data: [UInt8]) throws { try socketMethod("sendall").sendall(data) }
 
     /// Python's repr, short: `<socket fd=5>` or `(b'hello', <socket fd=3>)`.
     public var description: String {
@@ -1413,10 +1431,18 @@ open class StreamRequestHandler: BaseRequestHandler {
 
     /// Make rfile and wfile over the connection.
     ///
+    /// - Throws: `AttributeError` on a datagram server, for the first socket method Python
+    ///   would call on its `(data, socket)` request; handle() and finish() do not run.
+    ///
     /// Python: StreamRequestHandler.setup (Lib/socketserver.py:804)
     open override func setup() throws {
         try traced("StreamRequestHandler.setup", line: 804, self) {
-            connection = request.socket
+            // Python: self.connection = self.request. On a datagram server that is the
+            // (data, socket) tuple, and the first socket method called below raises
+            // AttributeError: settimeout, setsockopt or makefile, whichever comes first.
+            let first =
+                Self.timeout != nil ? "settimeout" : Self.disableNagleAlgorithm ? "setsockopt" : "makefile"
+            connection = try request.socketMethod(first)
             if let timeout = Self.timeout {
                 try connection.settimeout(timeout)
             }

@@ -117,6 +117,26 @@ func beforeRepr(_ line: String?) -> String? {
     return String(line[...start])
 }
 
+/// One call of handle_error: the datagram (nil for a stream request), the client's port and
+/// the exception line of `sys.exception()`.
+struct HandledError: Equatable, Sendable, CustomStringConvertible {
+    var data: String?
+    var port: Int?
+    var exception: String
+
+    var description: String { "\(data ?? "stream") from \(port ?? -1): \(exception)" }
+}
+
+/// Log, into `log`, the handle_error call for `request` from `clientAddress`.
+func logError(_ log: Box<[HandledError]>, _ request: Request, _ clientAddress: SocketAddress) {
+    log.update {
+        $0.append(
+            HandledError(
+                data: request.data.map(text), port: clientAddress.port,
+                exception: sys.exception().map(pythonExceptionLine) ?? "NoneType: None"))
+    }
+}
+
 // MARK: - 1. A plain BaseServer
 
 /// A BaseServer subclass that sets neither `socket` nor `fileno`, as a user's may.
@@ -228,4 +248,209 @@ func plainHandleRequestBody() throws {
     #expect(raisedLine { try server.handleRequest() } == PlainBaseServerTests.socketLine)
     let bare = BareServer(.inet(host: HOST, port: 0), BaseRequestHandler.self)
     #expect(raisedLine { try bare.handleRequest() } == PlainBaseServerTests.bareSocketLine)
+}
+
+// MARK: - 2. Socket methods on a datagram request
+
+/// A datagram client bound to 127.0.0.1, with a 5 s timeout.
+func datagramClient() throws -> Socket {
+    let client = try Socket(Sockets.AF_INET, SOCK_DGRAM)
+    try client.settimeout(5)
+    try client.bind(.inet(host: HOST, port: 0))
+    return client
+}
+
+/// A UDP server whose handle_error logs instead of printing.
+final class ErrorLoggingUDPServer: UDPServer, @unchecked Sendable {
+    let errors = Box<[HandledError]>([])
+    /// What the handlers did.
+    let log = Box<[String]>([])
+
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        logError(errors, request, clientAddress)
+    }
+}
+
+/// The notes' handler, written for a stream server: `self.request.recv(1024)`, then
+/// `self.request.sendall(...)`.
+final class NotesStreamHandler: BaseRequestHandler {
+    override func handle() throws {
+        let data = try request.recv(1024)
+        try request.sendall(data)
+    }
+}
+
+/// A StreamRequestHandler that echoes one line, and logs that handle ran.
+final class LoggingStreamHandler: StreamRequestHandler {
+    override func handle() throws {
+        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        _ = try wfile.write(try rfile.readline())
+    }
+}
+
+/// The same with a connection timeout, which makes settimeout the first socket method.
+final class TimedLoggingStreamHandler: StreamRequestHandler {
+    override class var timeout: Double? { 5 }
+
+    override func handle() throws {
+        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        _ = try wfile.write(try rfile.readline())
+    }
+}
+
+/// The same without Nagle's algorithm, which makes setsockopt the first socket method.
+final class NoDelayLoggingStreamHandler: StreamRequestHandler {
+    override class var disableNagleAlgorithm: Bool { true }
+
+    override func handle() throws {
+        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        _ = try wfile.write(try rfile.readline())
+    }
+}
+
+@Suite("A stream handler on a datagram server", .serialized)
+struct StreamHandlerOnDatagramServerTests {
+    static let recvLine = "AttributeError: 'tuple' object has no attribute 'recv'"
+    static let sendallLine = "AttributeError: 'tuple' object has no attribute 'sendall'"
+    static let makefileLine = "AttributeError: 'tuple' object has no attribute 'makefile'"
+    static let settimeoutLine = "AttributeError: 'tuple' object has no attribute 'settimeout'"
+    static let setsockoptLine = "AttributeError: 'tuple' object has no attribute 'setsockopt'"
+
+    /// Two clients send a datagram each; handle_request twice. Each datagram reaches
+    /// handle_error with its own client's address and CPython's AttributeError: no handler reads
+    /// the other client's datagram from the server's socket.
+    func serveTwoClients(_ handler: BaseRequestHandler.Type) throws -> ErrorLoggingUDPServer {
+        let server = try ErrorLoggingUDPServer(.inet(host: HOST, port: 0), handler)
+        defer { try? server.serverClose() }
+        server.timeout = 2  // the old port consumed the second datagram: the second turn timed out
+        let clients = try [datagramClient(), datagramClient()]
+        defer { for client in clients { try? client.close() } }
+        for (index, client) in clients.enumerated() {
+            _ = try client.sendto(bytes("from \(index)\n"), server.serverAddress)
+        }
+        try server.handleRequest()
+        try server.handleRequest()
+        return server
+    }
+
+    /// The ports of two fresh clients are not known in advance: the errors, with the ports
+    /// checked against the datagrams' senders by `expectTwoClients`.
+    func expectTwoClients(_ server: ErrorLoggingUDPServer, _ line: String) {
+        let errors = server.errors.value
+        #expect(errors.map(\.data) == ["from 0\n", "from 1\n"], "\(errors)")
+        #expect(errors.map(\.exception) == [line, line], "\(errors)")
+        #expect(Set(errors.compactMap(\.port)).count == 2, "each from its own client: \(errors)")
+    }
+
+    @Test(
+        "request.recv on a datagram request raises AttributeError, for both clients", .timeLimit(.minutes(1)))
+    func notesHandler() throws {
+        let server = try serveTwoClients(NotesStreamHandler.self)
+        expectTwoClients(server, Self.recvLine)
+        let python = try CPython.run(
+            """
+            import socketserver, socket, sys, traceback
+            class NotesStreamHandler(socketserver.BaseRequestHandler):
+                def handle(self):
+                    data = self.request.recv(1024)
+                    self.request.sendall(data)
+            class Server(socketserver.UDPServer):
+                def handle_error(self, request, client_address):
+                    print(request[0], client_address == senders[request[0]], traceback.format_exception_only(sys.exception())[-1], end='')
+            server = Server(('127.0.0.1', 0), NotesStreamHandler)
+            server.timeout = 2
+            senders = {}
+            clients = []
+            for i in range(2):
+                c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                c.bind(('127.0.0.1', 0))
+                senders[b'from %d\\n' % i] = c.getsockname()
+                c.sendto(b'from %d\\n' % i, server.server_address)
+                clients.append(c)
+            server.handle_request()
+            server.handle_request()
+            server.server_close()
+            """, for: "request.recv on a datagram request")
+        if let python {
+            #expect(
+                python.lines == ["b'from 0\\n' True \(Self.recvLine)", "b'from 1\\n' True \(Self.recvLine)"],
+                "\(python.stderr)")
+        }
+    }
+
+    /// Each method of Request that only a socket has raises for a datagram request, and leaves
+    /// the server's socket alone (the waiting datagram is still there).
+    @Test("recv and sendall of a datagram request raise and touch no socket", .timeLimit(.minutes(1)))
+    func requestMethods() throws {
+        let (a, b) = try Socket.socketpair(Sockets.AF_UNIX, SOCK_DGRAM)
+        defer {
+            try? a.close()
+            try? b.close()
+        }
+        try b.sendall(bytes("someone else's"))
+        let request = Request.datagram(bytes("mine"), a)
+        #expect(raisedLine { _ = try request.recv(1024) } == Self.recvLine)
+        #expect(raisedLine { try request.sendall(bytes("reply")) } == Self.sendallLine)
+        #expect(text(try a.recv(100, CInt(MSG_DONTWAIT))) == "someone else's", "the datagram is still queued")
+        let python = try CPython.run(
+            """
+            import socket, traceback
+            a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+            request = (b'mine', a)
+            for call in (lambda: request.recv(1024), lambda: request.sendall(b'reply')):
+                try:
+                    call()
+                except Exception as e:
+                    print(traceback.format_exception_only(e)[-1], end='')
+            """, for: "Request methods")
+        if let python {
+            #expect(python.lines == [Self.recvLine, Self.sendallLine], "\(python.stderr)")
+        }
+    }
+
+    /// StreamRequestHandler.setup: `self.connection = self.request` is the tuple, and the first
+    /// socket method raises AttributeError: makefile, or settimeout when the handler has a
+    /// timeout, or setsockopt when it disables Nagle's algorithm. handle never runs, and the
+    /// second client's datagram is not read by the first request (the old port made rfile over
+    /// the server's socket).
+    @Test(
+        "StreamRequestHandler on a datagram server raises AttributeError in setup",
+        .timeLimit(.minutes(1)),
+        arguments: ["makefile", "settimeout", "setsockopt"])
+    func streamRequestHandler(firstMethod: String) throws {
+        let handlers: [String: BaseRequestHandler.Type] = [
+            "makefile": LoggingStreamHandler.self, "settimeout": TimedLoggingStreamHandler.self,
+            "setsockopt": NoDelayLoggingStreamHandler.self,
+        ]
+        let server = try serveTwoClients(try #require(handlers[firstMethod]))
+        expectTwoClients(server, "AttributeError: 'tuple' object has no attribute '\(firstMethod)'")
+        #expect(server.log.value.isEmpty, "handle never ran")
+        let python = try CPython.run(
+            """
+            import socketserver, socket, sys, traceback
+            class Handler(socketserver.StreamRequestHandler):
+                def handle(self): print('handle ran')
+            class TimedHandler(Handler):
+                timeout = 5
+            class NoDelayHandler(Handler):
+                disable_nagle_algorithm = True
+            class Server(socketserver.UDPServer):
+                def handle_error(self, request, client_address):
+                    print(request[0], traceback.format_exception_only(sys.exception())[-1], end='')
+            for handler in (Handler, TimedHandler, NoDelayHandler):
+                server = Server(('127.0.0.1', 0), handler)
+                server.timeout = 2
+                c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                c.sendto(b'from 0\\n', server.server_address)
+                server.handle_request()
+                server.server_close()
+                c.close()
+            """, for: "StreamRequestHandler on a datagram server")
+        if let python {
+            #expect(
+                python.lines
+                    == [Self.makefileLine, Self.settimeoutLine, Self.setsockoptLine].map { "b'from 0\\n' \($0)" },
+                "\(python.stderr)")
+        }
+    }
 }
