@@ -1550,11 +1550,17 @@ open class DatagramRequestHandler: BaseRequestHandler {
 
     /// Wrap the datagram in rfile and an empty reply in wfile.
     ///
+    /// - Throws: `TypeError("cannot unpack non-iterable socket object")` on a stream server,
+    ///   whose request is a socket, not a `(data, socket)` pair; handle() and finish() do not run.
+    ///
     /// Python: DatagramRequestHandler.setup (Lib/socketserver.py:851)
     open override func setup() throws {
-        traced("DatagramRequestHandler.setup", line: 851, self) {
+        try traced("DatagramRequestHandler.setup", line: 851, self) {
             // Python: from io import BytesIO; self.packet, self.socket = self.request
-            (packet, socket) = (request.data ?? [], request.socket)
+            guard case .datagram(let data, let sock) = request else {
+                throw TypeError("cannot unpack non-iterable socket object")
+            }
+            (packet, socket) = (data, sock)
             rfile = BytesIO(packet)
             wfile = BytesIO()
         }

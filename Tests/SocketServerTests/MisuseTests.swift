@@ -454,3 +454,75 @@ struct StreamHandlerOnDatagramServerTests {
         }
     }
 }
+
+// MARK: - 3. A datagram handler on a stream server
+
+/// A TCP server whose handle_error logs instead of printing.
+final class ErrorLoggingTCPServer: TCPServer, @unchecked Sendable {
+    let errors = Box<[HandledError]>([])
+    /// What the handlers did.
+    let log = Box<[String]>([])
+
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
+        logError(errors, request, clientAddress)
+    }
+}
+
+/// A DatagramRequestHandler that replies, and logs handle and finish.
+final class LoggingDatagramHandler: DatagramRequestHandler {
+    override func handle() throws {
+        (server as? ErrorLoggingTCPServer)?.log.append("handle")
+        _ = try wfile.write(bytes("reply"))
+    }
+
+    override func finish() throws {
+        (server as? ErrorLoggingTCPServer)?.log.append("finish")
+        try super.finish()
+    }
+}
+
+@Suite("A datagram handler on a stream server", .serialized)
+struct DatagramHandlerOnStreamServerTests {
+    static let unpackLine = "TypeError: cannot unpack non-iterable socket object"
+
+    /// CPython: `self.packet, self.socket = self.request` raises TypeError in setup: neither
+    /// handle nor finish runs, handle_error reports it, and the client reads b''.
+    @Test("DatagramRequestHandler.setup raises TypeError; the client reads b''", .timeLimit(.minutes(1)))
+    func datagramHandler() throws {
+        let server = try ErrorLoggingTCPServer(.inet(host: HOST, port: 0), LoggingDatagramHandler.self)
+        defer { try? server.serverClose() }
+        let client = try connectedClient(server.serverAddress)
+        defer { try? client.close() }
+        try client.sendall(bytes("hello\n"))
+        try server.handleRequest()
+        let port = try client.getsockname().port
+        #expect(server.errors.value == [HandledError(data: nil, port: port, exception: Self.unpackLine)])
+        #expect(server.log.value.isEmpty, "neither handle nor finish ran")
+        #expect(try client.recv(100) == [], "the client reads b''")
+        let python = try CPython.run(
+            """
+            import socketserver, socket, sys, traceback
+            class Handler(socketserver.DatagramRequestHandler):
+                def handle(self):
+                    print('handle ran')
+                    self.wfile.write(b'reply')
+                def finish(self):
+                    print('finish ran')
+                    super().finish()
+            class Server(socketserver.TCPServer):
+                def handle_error(self, request, client_address):
+                    print(traceback.format_exception_only(sys.exception())[-1], end='')
+            server = Server(('127.0.0.1', 0), Handler)
+            client = socket.create_connection(server.server_address)
+            client.settimeout(5)
+            client.sendall(b'hello\\n')
+            server.handle_request()
+            print(client.recv(100))
+            client.close()
+            server.server_close()
+            """, for: "DatagramRequestHandler on a stream server")
+        if let python {
+            #expect(python.lines == [Self.unpackLine, "b''"], "\(python.stderr)")
+        }
+    }
+}
