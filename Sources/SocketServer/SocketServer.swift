@@ -393,8 +393,10 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     ///
     /// The default is to print the exception being handled and continue, on standard error.
     ///
-    /// Differs from Python: Swift keeps no traceback, so the report shows the exception line
-    /// where CPython prints `traceback.print_exc()`; a trace shows the call path instead.
+    /// Differs from Python: Swift keeps no traceback, so where CPython's
+    /// `traceback.print_exc()` lists the frames the report has one line saying so
+    /// (``traceback/formatException(_:)``, as the default ``PThread/excepthook`` prints); a
+    /// trace shows the call path instead.
     ///
     /// Python: BaseServer.handle_error (Lib/socketserver.py:372)
     open func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
@@ -403,9 +405,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
             report += "Exception occurred during processing of request from \(clientAddress.str)\n"
             // Python: import traceback; traceback.print_exc()
             if let exception = sys.exception() {
-                report += "Traceback (most recent call last):\n"
-                report += "  (Swift keeps no Python frames: run socketserver-trace to see the calls)\n"
-                report += pythonExceptionLine(exception) + "\n"
+                report += traceback.formatException(exception)
             } else {
                 report += "NoneType: None\n"  // print_exc() outside an except block
             }

@@ -526,3 +526,71 @@ struct DatagramHandlerOnStreamServerTests {
         }
     }
 }
+
+// MARK: - 4. A worker thread's uncaught exception
+
+@Suite("A worker thread's uncaught exception", .serialized)
+struct WorkerExcepthookTests {
+    /// CPython's threading.excepthook prints the thread line, the traceback block, and the
+    /// exception line. The port prints the same header and, for the frames, the line
+    /// handle_error prints: both come from one helper.
+    @Test("the default excepthook prints the Traceback block", .timeLimit(.minutes(1)))
+    func excepthook() async throws {
+        await #expect(processExitsWith: .success) {
+            isolated { try excepthookBody() }
+        }
+        let python = try CPython.run(
+            """
+            import socketserver, socket
+            class FailingHandler(socketserver.BaseRequestHandler):
+                def handle(self): raise ValueError("boom")
+            class Server(socketserver.ThreadingTCPServer):
+                def handle_error(self, request, client_address): raise
+            server = Server(('127.0.0.1', 0), FailingHandler)
+            client = socket.create_connection(server.server_address)
+            server.handle_request()
+            server.server_close()
+            client.close()
+            """, for: "threading.excepthook")
+        if let python {
+            let lines = python.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(python.stderr)")
+            #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(python.stderr)")
+            #expect(lines.count > 1 && lines[1] == "Traceback (most recent call last):", "\(python.stderr)")
+            #expect(lines.last == "ValueError: boom", "\(python.stderr)")
+        }
+    }
+}
+
+func excepthookBody() throws {
+    let server = try MyThreadingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
+    defer { try? server.serverClose() }
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    let output = try capturingStderr {
+        try server.handleRequest()
+        try server.serverClose()  // joins the worker: its report is written
+    }
+    let lines = output.split(separator: "\n").map(String.init)
+    #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
+    #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
+    #expect(lines.count > 1 && lines[1] == "Traceback (most recent call last):", "\(output)")
+    #expect(lines.last == "ValueError: boom", "\(output)")
+
+    // The block after the header is handle_error's, line for line (a plain TCPServer's:
+    // MyThreadingTCPServer's handle_error re-raises).
+    let plain = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
+    defer { try? plain.serverClose() }
+    let (a, b) = try Socket.socketpair()
+    defer {
+        try? a.close()
+        try? b.close()
+    }
+    let report = try capturingStderr {
+        try sys.handling(ValueError("boom")) {
+            try plain.handleError(.stream(a), .inet(host: HOST, port: 1))
+        }
+    }
+    let reportLines = report.split(separator: "\n").map(String.init)
+    #expect(Array(reportLines.dropFirst(2).dropLast()) == Array(lines.dropFirst()), "\(report)\n\(output)")
+}
