@@ -45,11 +45,29 @@ public enum Request: Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The connected socket of a stream request, to call its method `name` on.
+    ///
+    /// - Throws: `AttributeError("'tuple' object has no attribute '<name>'")` for a datagram
+    ///   request: in Python it is a `(data, socket)` tuple, which has no socket methods. The
+    ///   server's shared socket is never touched, so no other client's datagram is read.
+    ///
+    /// Swift-only: Python finds the method, or not, on the request object itself.
+    public func socketMethod(_ name: String) throws(AttributeError) -> Socket {
+        guard case .stream(let socket) = self else { throw AttributeError(typeName: "tuple", name: name) }
+        return socket
+    }
+
     /// `request.recv(bufsize)`, as the notes' handler calls it on a stream request.
-    public func recv(_ bufsize: Int) throws(OSError) -> [UInt8] { try socket.recv(bufsize) }
+    ///
+    /// - Throws: `AttributeError` on a datagram request (``socketMethod(_:)``), else the
+    ///   socket's `OSError`.
+    public func recv(_ bufsize: Int) throws -> [UInt8] { try socketMethod("recv").recv(bufsize) }
 
     /// `request.sendall(data)`, as the notes' handler calls it on a stream request.
-    public func sendall(_ data: [UInt8]) throws(OSError) { try socket.sendall(data) }
+    ///
+    /// - Throws: `AttributeError` on a datagram request (``socketMethod(_:)``), else the
+    ///   socket's `OSError`.
+    public func sendall(_ data: [UInt8]) throws { try socketMethod("sendall").sendall(data) }
 
     /// Python's repr, short: `<socket fd=5>` or `(b'hello', <socket fd=3>)`.
     public var description: String {
@@ -108,7 +126,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// The listening or datagram socket.
     ///
     /// Differs from Python: BaseServer uses `self.socket` without defining it (TCPServer
-    /// does); Swift needs it declared where it is used. Set by `TCPServer.init`.
+    /// does); Swift needs it declared where it is used. Set by `TCPServer.init`; while it is
+    /// nil, ``handleRequest()`` throws Python's `AttributeError`.
     ///
     /// Python: TCPServer.socket (Lib/socketserver.py:454)
     public var socket: Socket!
@@ -217,9 +236,14 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// Respects ``timeout``: waits at most the smaller of the socket's timeout and the
     /// server's, then calls ``handleTimeout()``.
     ///
+    /// - Throws: `AttributeError` for `socket` on a server that never set one (a plain
+    ///   `BaseServer`), as Python's first line does.
+    ///
     /// Python: BaseServer.handle_request (Lib/socketserver.py:276)
     open func handleRequest() throws {
         try traced("BaseServer.handle_request", line: 276, self) {
+            // Swift-only: Python reads self.socket, which only TCPServer sets.
+            guard let socket else { throw AttributeError(typeName: className(of: self), name: "socket") }
             // Support people who used socket.settimeout() to escape
             // handle_request before self.timeout was available.
             var timeout = socket.gettimeout()
@@ -369,8 +393,10 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     ///
     /// The default is to print the exception being handled and continue, on standard error.
     ///
-    /// Differs from Python: Swift keeps no traceback, so the report shows the exception line
-    /// where CPython prints `traceback.print_exc()`; a trace shows the call path instead.
+    /// Differs from Python: Swift keeps no traceback, so where CPython's
+    /// `traceback.print_exc()` lists the frames the report has one line saying so
+    /// (``traceback/formatException(_:)``, as the default ``PThread/excepthook`` prints); a
+    /// trace shows the call path instead.
     ///
     /// Python: BaseServer.handle_error (Lib/socketserver.py:372)
     open func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
@@ -379,9 +405,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
             report += "Exception occurred during processing of request from \(clientAddress.str)\n"
             // Python: import traceback; traceback.print_exc()
             if let exception = sys.exception() {
-                report += "Traceback (most recent call last):\n"
-                report += "  (Swift keeps no Python frames: run socketserver-trace to see the calls)\n"
-                report += pythonExceptionLine(exception) + "\n"
+                report += traceback.formatException(exception)
             } else {
                 report += "NoneType: None\n"  // print_exc() outside an except block
             }
@@ -408,18 +432,24 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
 
     /// Get the request and client address.
     ///
+    /// - Throws: `AttributeError` here, as Python does for a server class that defines no
+    ///   `get_request`.
+    ///
     /// Swift-only: Python's BaseServer has no `get_request` and finds TCPServer's by duck
     /// typing; Swift needs it declared where `_handle_request_noblock` calls it.
     open func getRequest() throws -> (Request, SocketAddress) {
-        throw UnsupportedOperation("get_request")
+        throw AttributeError(typeName: className(of: self), name: "get_request")
     }
 
     /// The file descriptor the selector waits on.
     ///
+    /// - Throws: `AttributeError` here, as Python does for a server class that defines no
+    ///   `fileno`; the selector turns it into `ValueError("Invalid file object: ...")`.
+    ///
     /// Swift-only: Python's BaseServer has no `fileno` and finds TCPServer's by duck typing;
     /// Swift needs it declared so that BaseServer can register `self` with a selector.
     open func fileno() throws -> CInt {
-        throw UnsupportedOperation("fileno")
+        throw AttributeError(typeName: className(of: self), name: "fileno")
     }
 }
 
@@ -1401,10 +1431,18 @@ open class StreamRequestHandler: BaseRequestHandler {
 
     /// Make rfile and wfile over the connection.
     ///
+    /// - Throws: `AttributeError` on a datagram server, for the first socket method Python
+    ///   would call on its `(data, socket)` request; handle() and finish() do not run.
+    ///
     /// Python: StreamRequestHandler.setup (Lib/socketserver.py:804)
     open override func setup() throws {
         try traced("StreamRequestHandler.setup", line: 804, self) {
-            connection = request.socket
+            // Python: self.connection = self.request. On a datagram server that is the
+            // (data, socket) tuple, and the first socket method called below raises
+            // AttributeError: settimeout, setsockopt or makefile, whichever comes first.
+            let first =
+                Self.timeout != nil ? "settimeout" : Self.disableNagleAlgorithm ? "setsockopt" : "makefile"
+            connection = try request.socketMethod(first)
             if let timeout = Self.timeout {
                 try connection.settimeout(timeout)
             }
@@ -1512,11 +1550,17 @@ open class DatagramRequestHandler: BaseRequestHandler {
 
     /// Wrap the datagram in rfile and an empty reply in wfile.
     ///
+    /// - Throws: `TypeError("cannot unpack non-iterable socket object")` on a stream server,
+    ///   whose request is a socket, not a `(data, socket)` pair; handle() and finish() do not run.
+    ///
     /// Python: DatagramRequestHandler.setup (Lib/socketserver.py:851)
     open override func setup() throws {
-        traced("DatagramRequestHandler.setup", line: 851, self) {
+        try traced("DatagramRequestHandler.setup", line: 851, self) {
             // Python: from io import BytesIO; self.packet, self.socket = self.request
-            (packet, socket) = (request.data ?? [], request.socket)
+            guard case .datagram(let data, let sock) = request else {
+                throw TypeError("cannot unpack non-iterable socket object")
+            }
+            (packet, socket) = (data, sock)
             rfile = BytesIO(packet)
             wfile = BytesIO()
         }

@@ -38,7 +38,7 @@ public final class PThread: Sendable, CustomStringConvertible {
     /// Python's default: ignore `SystemExit`, print anything else on standard error.
     public static let defaultExcepthook: @Sendable (ExceptHookArgs) -> Void = { args in
         if args.error is SystemExit { return }
-        sys.writeStderr("Exception in thread \(args.threadName):\n\(pythonExceptionLine(args.error))\n")
+        sys.writeStderr("Exception in thread \(args.threadName):\n" + traceback.formatException(args.error))
     }
 
     /// Makes an unstarted thread that will run `target`.

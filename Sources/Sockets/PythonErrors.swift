@@ -61,6 +61,27 @@ public struct TypeError: Error, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// An object has no attribute of the name asked for.
+///
+/// The port throws it where Python's duck typing fails: a method or attribute that the
+/// object's class does not define (a plain `BaseServer`'s `socket`, a datagram request's
+/// `recv`).
+///
+/// Python: builtins.AttributeError
+public struct AttributeError: Error, Equatable, CustomStringConvertible {
+    /// The message, `str()` of the exception.
+    public var message: String
+    /// An error with `m` as its message.
+    public init(_ m: String) { self.message = m }
+    /// The error Python raises when an object of the class named `typeName` has no attribute
+    /// `name`: "'tuple' object has no attribute 'recv'".
+    public init(typeName: String, name: String) {
+        self.message = "'\(typeName)' object has no attribute '\(name)'"
+    }
+    /// `str()` of the exception.
+    public var description: String { message }
+}
+
 /// An error that fits no other category.
 ///
 /// Python: builtins.RuntimeError

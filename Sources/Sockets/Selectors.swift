@@ -72,18 +72,34 @@ struct SelectorTable {
     private(set) var fdToKey: [CInt: SelectorKey] = [:]
     private(set) var order: [CInt] = []
 
+    /// The descriptor of `fileobj`: an object whose `fileno()` is missing (AttributeError)
+    /// or fails with TypeError or ValueError is an invalid file object.
+    ///
     /// Python: selectors._fileobj_to_fd (Lib/selectors.py)
     static func fileobjToFD(_ fileobj: any FileDescriptorConvertible) throws -> CInt {
         let fd: CInt
         do {
             fd = try fileobj.fileno()
+        } catch is AttributeError {
+            throw ValueError("Invalid file object: \(objectRepr(fileobj))")
         } catch is ValueError {
-            throw ValueError("Invalid file object: \(String(describing: fileobj))")
+            throw ValueError("Invalid file object: \(objectRepr(fileobj))")
         } catch is TypeError {
-            throw ValueError("Invalid file object: \(String(describing: fileobj))")
+            throw ValueError("Invalid file object: \(objectRepr(fileobj))")
         }
         if fd < 0 { throw ValueError("Invalid file descriptor: \(fd)") }
         return fd
+    }
+
+    /// `repr(fileobj)`: its `description` if it has one, else Python's default form,
+    /// `<SocketServer.BaseServer object at 0x7f51a1476e40>` (the Swift module and type name,
+    /// and the object's address).
+    ///
+    /// Python: object.__repr__ (Objects/typeobject.c)
+    static func objectRepr(_ fileobj: any FileDescriptorConvertible) -> String {
+        if let described = fileobj as? any CustomStringConvertible { return described.description }
+        let address = UInt(bitPattern: ObjectIdentifier(fileobj))
+        return "<\(String(reflecting: type(of: fileobj))) object at 0x\(String(address, radix: 16))>"
     }
 
     /// Python: selectors._BaseSelectorImpl._fileobj_lookup (Lib/selectors.py)
