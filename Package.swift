@@ -21,9 +21,12 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["SocketServer", "Sockets"]),
         .executableTarget(
             name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+        // What the test targets share: time, /proc, deadlines that kill what got stuck.
+        .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
-        .testTarget(name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing"]),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+        .testTarget(
+            name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(
             name: "CLITests", dependencies: ["socketserver-trace", "Tracing"],

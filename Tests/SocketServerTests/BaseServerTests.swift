@@ -4,6 +4,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 // MARK: - Servers and handlers that record

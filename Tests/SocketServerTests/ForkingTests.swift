@@ -8,6 +8,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("Forking", .serialized)

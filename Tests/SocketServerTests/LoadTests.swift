@@ -5,6 +5,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 /// The twelve classes under test, by Python name, with the handler of their kind.

@@ -12,6 +12,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 // MARK: - Running CPython

@@ -4,6 +4,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 /// A user's server class: rejects nothing, but counts what it verified.

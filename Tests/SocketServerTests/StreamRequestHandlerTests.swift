@@ -4,6 +4,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 /// A TCP server that keeps what its handler observed.

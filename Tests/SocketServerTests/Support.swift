@@ -11,6 +11,7 @@ import Glibc
 import SocketServer
 import Sockets
 import Synchronization
+import TestSupport
 import Testing
 
 /// Python: TEST_STR (Lib/test/test_socketserver.py)
@@ -63,32 +64,6 @@ extension Box where Value == [any Error] {
     func append(_ error: any Error) { update { $0.append(error) } }
 }
 
-// MARK: - Time
-
-/// Seconds on the monotonic clock.
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Sleep for `seconds` (outside the fork gate).
-func sleep(seconds: Double) {
-    let microseconds = useconds_t(seconds * 1_000_000)
-    ForkGate.outside { _ = usleep(microseconds) }
-}
-
-/// Poll `condition` every millisecond until it holds or `timeout` seconds pass.
-@discardableResult
-func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = now() + timeout
-    while !condition() {
-        if now() > deadline { return false }
-        ForkGate.outside { _ = usleep(1000) }
-    }
-    return true
-}
-
 // MARK: - Files and directories
 
 /// A short temporary directory, /tmp/sst-XXXXXX, for Unix socket paths and logs.
@@ -112,20 +87,6 @@ final class TempDir: Sendable {
     }
 }
 
-/// The names in a directory, without "." and "..".
-func directoryEntries(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
-
 /// Whether `path` exists.
 func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
@@ -136,53 +97,6 @@ func appendLine(_ path: String, _ text: String) {
     let data = bytes(text)
     _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
-}
-
-/// The content of the file at `path`, "" if it does not exist.
-func readFile(_ path: String) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        result += chunk[..<n]
-    }
-    return text(result)
-}
-
-// MARK: - Resources of the process
-
-/// The open file descriptors that a server or a test could leak, with what they are
-/// ("7 -> socket:[1234]"): sockets, and files in the tests' temporary directories. (The
-/// runtime's own descriptors, such as the timerfd and epoll of Dispatch that may appear at
-/// any time on another thread, are left out.)
-func openDescriptors() -> Set<String> {
-    var result: Set<String> = []
-    for name in directoryEntries("/proc/self/fd") {
-        var target = [CChar](repeating: 0, count: 256)
-        let n = readlink("/proc/self/fd/" + name, &target, target.count - 1)
-        guard n > 0 else { continue }
-        let link = String(decoding: target[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if link.hasPrefix("socket:") || link.hasPrefix("/tmp/sst-") {
-            result.insert(name + " -> " + link)
-        }
-    }
-    return result
-}
-
-/// The number of open sockets and temporary files (entries of /proc/self/fd).
-func fdCount() -> Int { openDescriptors().count }
-
-/// The number of threads (entries of /proc/self/task).
-func threadCount() -> Int { directoryEntries("/proc/self/task").count }
-
-/// Whether this process has a child process (running or not yet reaped); leaves it waitable.
-func hasChildren() -> Bool {
-    var info = siginfo_t()
-    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0
 }
 
 /// The virtual size of the process in kB (VmSize in /proc/self/status).
@@ -202,149 +116,6 @@ func exitCode(_ status: CInt) -> CInt? {
 func waitExitCode(_ pid: Int32) throws -> CInt? {
     let (_, status) = try os.waitpid(pid, 0)
     return exitCode(status)
-}
-
-/// Open, once, anything the first server and client open lazily, so that descriptor counts
-/// taken afterwards are stable.
-func warmUp() throws {
-    let server = try TCPServer(.inet(host: HOST, port: 0), BaseRequestHandler.self)
-    let client = try Socket(Sockets.AF_INET, SOCK_STREAM)
-    try client.settimeout(5)
-    try client.connect(server.serverAddress)
-    try server.handleRequest()
-    try client.close()
-    try server.serverClose()
-}
-
-/// The body of an exit test: runs `body` in the fresh process (its thread enrolled in the fork
-/// gate), bounded by a ``Watchdog``, records a thrown error as an issue, and checks that `body`
-/// left no descriptor, thread or child behind. A descendant still alive at the end is reported
-/// as stuck and killed, so that it cannot hold the exit test's pipes open.
-func isolated(
-    deadline seconds: Double = 45, sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws -> Void
-) {
-    let watchdog = Watchdog(seconds: seconds)
-    defer { watchdog.disarm() }
-    var fds = 0
-    var threads = 0
-    var descriptors: Set<String> = []
-    do {
-        try ForkGate.enrolled {
-            try warmUp()
-            fds = fdCount()
-            descriptors = openDescriptors()
-            threads = threadCount()
-            try body()
-        }
-    } catch {
-        Issue.record(error, "unexpected error", sourceLocation: sourceLocation)
-        _ = killDescendants()
-        return
-    }
-    waitUntil(timeout: 2) { fdCount() <= fds && threadCount() <= threads && !hasChildren() }
-    let stuck = killDescendants()
-    #expect(stuck.isEmpty, "stuck descendants, killed: \(stuck)", sourceLocation: sourceLocation)
-    #expect(
-        fdCount() <= fds,
-        "a file descriptor outlived the test: \(openDescriptors().subtracting(descriptors).sorted())",
-        sourceLocation: sourceLocation)
-    #expect(threadCount() <= threads, "a thread outlived the test", sourceLocation: sourceLocation)
-    #expect(!hasChildren(), "a child process outlived the test", sourceLocation: sourceLocation)
-}
-
-// MARK: - Deadlines for what a test starts
-
-/// A process below this one, as /proc shows it.
-struct Descendant: CustomStringConvertible {
-    let pid: pid_t
-    let parent: pid_t
-    /// The state letter of /proc/PID/stat (`S` sleeping, `Z` zombie, ...).
-    let state: String
-    /// Where in the kernel it waits (/proc/PID/wchan).
-    let waitChannel: String
-    /// The blocked-signal mask (SigBlk of /proc/PID/status).
-    let blocked: String
-
-    var description: String {
-        "pid \(pid) (child of \(parent)) state \(state), waiting in \(waitChannel), SigBlk \(blocked)"
-    }
-}
-
-/// Every living process whose chain of parents leads to this one.
-func descendants() -> [Descendant] {
-    var parents: [pid_t: (parent: pid_t, state: String)] = [:]
-    for name in directoryEntries("/proc") {
-        guard let pid = pid_t(name) else { continue }
-        let stat = readFile("/proc/\(name)/stat")
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        guard let close = stat.lastIndex(of: ")") else { continue }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
-        parents[pid] = (parent, String(fields[0]))
-    }
-    let me = getpid()
-    var result: [Descendant] = []
-    for (pid, entry) in parents.sorted(by: { $0.key < $1.key }) {
-        var ancestor = entry.parent
-        var hops = 0
-        while ancestor != me, ancestor > 1, let next = parents[ancestor], hops < 64 {
-            ancestor = next.parent
-            hops += 1
-        }
-        guard ancestor == me else { continue }
-        let status = readFile("/proc/\(pid)/status").split(separator: "\n")
-        let blocked = status.first { $0.hasPrefix("SigBlk:") }.flatMap {
-            $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init)
-        }
-        result.append(
-            Descendant(
-                pid: pid, parent: entry.parent, state: entry.state,
-                waitChannel: readFile("/proc/\(pid)/wchan"), blocked: blocked ?? "?"))
-    }
-    return result
-}
-
-/// SIGKILL every living descendant that is not a zombie, reap this process's own children, and
-/// return what was killed.
-@discardableResult
-func killDescendants() -> [Descendant] {
-    let living = descendants().filter { $0.state != "Z" }
-    for process in living { kill(process.pid, SIGKILL) }
-    var status: CInt = 0
-    for process in living where process.parent == getpid() {
-        _ = ForkGate.outside { waitpid(process.pid, &status, 0) }
-    }
-    return living
-}
-
-/// Ends the process when a test body overruns its deadline: writes which descendants were
-/// still running (pid, state, wait channel, blocked signals) to standard error, kills them by
-/// pid, and exits with status 1, so that an exit test fails instead of waiting for ever on a
-/// child that holds its pipes. (A stuck child may block every signal but SIGKILL.)
-final class Watchdog: Sendable {
-    private let disarmed = ThreadEvent()
-    private let thread: PThread
-
-    init(seconds: Double) {
-        let disarmed = disarmed
-        thread = PThread(name: "watchdog") {
-            if disarmed.wait(seconds) { return }
-            let stuck = killDescendants()
-            let lines = stuck.map { "  stuck: \($0)\n" }.joined()
-            sys.writeStderr(
-                "watchdog: the test overran its \(seconds) s deadline; killed \(stuck.count) descendant(s)\n\(lines)")
-            Glibc._exit(1)
-        }
-        thread.daemon = true
-        try? thread.start()
-    }
-
-    /// The body finished in time.
-    func disarm() {
-        disarmed.set()
-        try? thread.join()
-    }
 }
 
 // MARK: - Threads

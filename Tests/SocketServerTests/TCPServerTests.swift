@@ -5,6 +5,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 // MARK: - Servers

@@ -3,6 +3,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 /// A threading server whose handler waits for `release`, and that signals when a worker has
@@ -110,7 +111,9 @@ struct ThreadingMixInTests {
     /// handle_error ("can't start new thread"), and server_close later raises RuntimeError
     /// ("cannot join thread before it is started"). The start is made to fail by a low
     /// address-space limit (no room for a thread stack), in a fresh process.
-    @Test("a failed Thread.start makes server_close raise RuntimeError", .timeLimit(.minutes(1)))
+    @Test(
+        "a failed Thread.start makes server_close raise RuntimeError", .timeLimit(.minutes(1)),
+        .disabled(if: sanitizer != nil, "a sanitizer's runtime needs the address space RLIMIT_AS takes away"))
     func threadStartFailure() async {
         await #expect(processExitsWith: .success) {
             isolated { try threadStartFailureBody() }

@@ -9,6 +9,7 @@ import Glibc
 import SocketServer
 import Sockets
 import Synchronization
+import TestSupport
 import Testing
 
 // MARK: - SocketServerTest
