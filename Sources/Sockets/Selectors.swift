@@ -196,23 +196,14 @@ public final class PollSelector: BaseSelector {
             return pollfd(fd: fd, events: events, revents: 0)
         }
         // Python: select.poll.poll, retrying EINTR with the recomputed timeout.
-        let deadline = seconds.map { monotonicNow() + $0 }
-        var ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
-        while true {
-            do throws(OSError) {
-                _ = try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
-                    try sys_poll(buf.baseAddress, buf.count, ms)
-                }
-                break
-            } catch {
-                if error.errno != EINTR { throw error }
-                if let deadline {
-                    let left = deadline - monotonicNow()
-                    if left < 0 { return [] }
-                    ms = pollMilliseconds(left)
-                }
+        let ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
+        let polled = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
+            let wait = left.map(pollMilliseconds) ?? ms
+            return try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
+                try sys_poll(buf.baseAddress, buf.count, wait)
             }
         }
+        guard polled != nil else { return [] }
         var ready: [(key: SelectorKey, events: Int)] = []
         for p in fds where p.revents != 0 {
             guard let key = table.fdToKey[p.fd] else { continue }
@@ -283,10 +274,9 @@ public final class SelectSelector: BaseSelector {
         for key in keys where Int(key.fd) >= Self.fdSetSize {
             throw ValueError("filedescriptor out of range in select()")
         }
-        let deadline = seconds.map { monotonicNow() + $0 }
         var readers = fd_set()
         var writers = fd_set()
-        while true {
+        let selected = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
             readers = fd_set()
             writers = fd_set()
             for key in keys {
@@ -294,25 +284,14 @@ public final class SelectSelector: BaseSelector {
                 if key.events & EVENT_WRITE != 0 { Self.set(key.fd, in: &writers) }
                 nfds = max(nfds, key.fd + 1)
             }
+            guard let wait = left ?? seconds else { return try sys_select(nfds, &readers, &writers, nil) }
             var tv = timeval()
-            if let deadline {
-                let left = max(deadline - monotonicNow(), 0)
-                let micros = (left * 1e6).rounded(.up)
-                tv.tv_sec = Int(micros / 1e6)
-                tv.tv_usec = Int(micros) - tv.tv_sec * 1_000_000
-            }
-            do throws(OSError) {
-                if deadline != nil {
-                    _ = try sys_select(nfds, &readers, &writers, &tv)
-                } else {
-                    _ = try sys_select(nfds, &readers, &writers, nil)
-                }
-                break
-            } catch {
-                if error.errno != EINTR { throw error }
-                if let deadline, deadline - monotonicNow() < 0 { return [] }
-            }
+            let micros = (wait * 1e6).rounded(.up)
+            tv.tv_sec = Int(micros / 1e6)
+            tv.tv_usec = Int(micros) - tv.tv_sec * 1_000_000
+            return try sys_select(nfds, &readers, &writers, &tv)
         }
+        guard selected != nil else { return [] }
         var ready: [(key: SelectorKey, events: Int)] = []
         for key in keys {
             var events = 0
@@ -401,27 +380,17 @@ public final class EpollSelector: BaseSelector {
         let seconds = milliseconds.map { $0 / 1000 }
         let maxEvents = max(table.fdToKey.count, 1)
         var buffer = [UInt8](repeating: 0, count: maxEvents * epollEventSize)
-        let deadline = seconds.map { monotonicNow() + $0 }
-        var ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
-        var n = 0
-        while true {
-            do throws(OSError) {
-                let epfd = self.epfd
-                var result: Result<Int, OSError> = .success(0)
-                buffer.withUnsafeMutableBytes { raw in
-                    result = Result { () throws(OSError) -> Int in try sys_epoll_wait(epfd, raw, CInt(maxEvents), ms) }
-                }
-                n = try result.get()
-                break
-            } catch {
-                if error.errno != EINTR { throw error }
-                if let deadline {
-                    let left = deadline - monotonicNow()
-                    if left < 0 { return [] }
-                    ms = pollMilliseconds(left)
-                }
+        let ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
+        let epfd = self.epfd
+        let waited = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
+            let wait = left.map(pollMilliseconds) ?? ms
+            var result: Result<Int, OSError> = .success(0)
+            buffer.withUnsafeMutableBytes { raw in
+                result = Result { () throws(OSError) -> Int in try sys_epoll_wait(epfd, raw, CInt(maxEvents), wait) }
             }
+            return try result.get()
         }
+        guard let n = waited else { return [] }
         var ready: [(key: SelectorKey, events: Int)] = []
         for i in 0..<n {
             let (revents, data) = buffer.withUnsafeBytes { raw in

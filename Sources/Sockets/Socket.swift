@@ -140,22 +140,13 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
                     interval = end - monotonicNow()
                     if interval! < 0 { throw OSError.timedOut }
                 }
-                do throws(OSError) {
-                    if try !Self.waitForFD(fd, writing: writing, connect: connect, interval) {
-                        throw OSError.timedOut
-                    }
-                } catch where error.errno == EINTR {
-                    continue
+                let ready = try retryingEINTR(timeout: interval) { (left) throws(OSError) in
+                    try Self.waitForFD(fd, writing: writing, connect: connect, left ?? interval)
                 }
+                if ready != true { throw OSError.timedOut }
             }
             do throws(OSError) {
-                while true {
-                    do throws(OSError) {
-                        return try op()
-                    } catch where error.errno == EINTR {
-                        continue
-                    }
-                }
+                return try retryingEINTR(op)
             } catch where hasTimeout && (error.errno == EAGAIN || error.errno == EWOULDBLOCK) {
                 continue
             }

@@ -223,6 +223,42 @@ func pollMilliseconds(_ seconds: Double?) -> CInt {
     return ms >= Double(CInt.max) ? CInt.max : CInt(ms)
 }
 
+// MARK: - EINTR
+
+/// Calls `attempt` again for as long as it fails with EINTR, as CPython does since PEP 475.
+///
+/// With a `timeout` (seconds), `attempt` receives nil on its first call, meaning "the whole
+/// timeout, as the caller expressed it", and on each retry the seconds left of it; once nothing
+/// is left, an EINTR ends the loop with nil (a selector then reports nothing ready, as CPython's
+/// does).
+/// - Returns: what `attempt` returned, or nil when the time ran out.
+func retryingEINTR<R>(timeout: Double?, _ attempt: (_ left: Double?) throws(OSError) -> R) throws(OSError) -> R? {
+    let deadline = timeout.map { monotonicNow() + $0 }
+    var left: Double? = nil
+    while true {
+        do throws(OSError) {
+            return try attempt(left)
+        } catch where error.errno == EINTR {
+            if let deadline {
+                let remaining = deadline - monotonicNow()
+                if remaining < 0 { return nil }
+                left = remaining
+            }
+        }
+    }
+}
+
+/// Calls `attempt` again for as long as it fails with EINTR (PEP 475), with no deadline.
+func retryingEINTR<R>(_ attempt: () throws(OSError) -> R) throws(OSError) -> R {
+    while true {
+        do throws(OSError) {
+            return try attempt()
+        } catch where error.errno == EINTR {
+            continue
+        }
+    }
+}
+
 // MARK: - Wrappers
 
 /// Makes one system call as every wrapper here does: the fault hook first, then the call itself
@@ -454,11 +490,8 @@ func sys_write(_ fd: CInt, _ buf: UnsafeRawBufferPointer) throws(OSError) -> Int
 public func os_writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws(OSError) {
     var offset = 0
     while offset < bytes.count {
-        do throws(OSError) {
-            offset += try sys_write(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-        } catch where error.errno == EINTR {
-            continue
-        }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+        offset += try retryingEINTR { () throws(OSError) in try sys_write(fd, rest) }
     }
 }
 
@@ -475,12 +508,6 @@ public func os_writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws(OSEr
 /// Python: os.waitpid (Modules/posixmodule.c)
 public func os_waitpid(_ pid: pid_t, _ options: CInt) throws(OSError) -> (pid: pid_t, status: CInt) {
     var status: CInt = 0
-    while true {
-        do throws(OSError) {
-            let r = try sys_waitpid(pid, &status, options)
-            return (r, r == 0 ? 0 : status)
-        } catch where error.errno == EINTR {
-            continue
-        }
-    }
+    let r = try retryingEINTR { () throws(OSError) in try sys_waitpid(pid, &status, options) }
+    return (r, r == 0 ? 0 : status)
 }
