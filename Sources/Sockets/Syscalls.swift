@@ -7,7 +7,6 @@
 // timeouts is done by the callers (Socket.swift, Selectors.swift), as CPython does in
 // `sock_call_ex` and the `select` module.
 import Glibc
-import Synchronization
 
 // MARK: - Fault injection
 
@@ -92,114 +91,107 @@ public enum Syscall: String, Sendable, CaseIterable {
     static let count = 23
 }
 
-/// Swift-only, for tests: count system calls and make the next calls fail with an errno
-/// before the real call is made (the model of swift-system's `MockTestCase`).
+/// Swift-only, for tests: count system calls, and make the next calls of one fail with an errno
+/// before the real call is made (the model of swift-system's mocking).
 ///
-/// Every wrapper in Syscalls.swift enters this hook. When nothing is injected the cost
-/// is one relaxed atomic load, one relaxed atomic add and a thread-local counter.
-/// Injections are process-wide unless `currentThreadOnly` is true; tests that run in
-/// parallel should inject on their own thread and count with ``callsOnCurrentThread(_:)``.
-/// CPython has no such hook.
+/// Every wrapper in Syscalls.swift enters this hook. Counts and injected faults belong to the
+/// calling thread, so tests running in parallel never see each other's; a fault lives only
+/// inside ``injecting(_:body:)``, which checks that `body` consumed it. The cost when nothing is
+/// injected: a thread-local lookup and an add.
+///
+/// CPython has no such hook; its tests use real signals and mocks of Python functions.
 public enum SyscallFaults {
-    private struct Injection {
-        var syscall: Syscall
-        var errno: CInt
-        var remaining: Int
-        var thread: pthread_t?
+    /// The next `count` calls of `syscall` on this thread fail with `errno`.
+    public struct Fault: Sendable, Equatable, CustomStringConvertible {
+        /// The wrapper that fails.
+        public var syscall: Syscall
+        /// The errno its failures report.
+        public var errno: CInt
+        /// How many calls fail (how many are left, once injected).
+        public var count: Int
+
+        /// A fault of `count` failed calls of `syscall` with `errno`.
+        public init(_ syscall: Syscall, errno: CInt, count: Int = 1) {
+            self.syscall = syscall
+            self.errno = errno
+            self.count = count
+        }
+
+        /// `"2 × accept (errno 4)"`.
+        public var description: String { "\(count) × \(syscall.rawValue) (errno \(errno))" }
     }
 
-    /// Number of pending injections: the fast path reads only this.
-    private static let pending = Atomic<Int>(0)
-    private static let injections = Lock<[Injection]>([])
-    private static let totals: InlineArray<23, Atomic<Int>> = InlineArray { _ in Atomic(0) }
+    /// What ``injecting(_:body:)`` throws when `body` left faults unconsumed.
+    public struct Unconsumed: Error, CustomStringConvertible {
+        /// The faults left, with the number of calls that did not happen.
+        public let faults: [Fault]
+        /// `"injected system call failures were not consumed: 1 × poll (errno 4)"`.
+        public var description: String {
+            "injected system call failures were not consumed: "
+                + faults.map(\.description).joined(separator: ", ")
+        }
+    }
 
-    /// Make the next `count` calls of `syscall` fail with `errno` before really calling it.
+    /// Runs `body` with `faults` injected on the calling thread, then removes them.
     ///
-    /// - Parameters:
-    ///   - syscall: the wrapper to fail.
-    ///   - errno: the errno the failed calls report.
-    ///   - count: how many calls fail.
-    ///   - currentThreadOnly: fail only calls made on the calling thread.
-    public static func inject(
-        _ syscall: Syscall, errno: CInt, count: Int = 1, currentThreadOnly: Bool = false
-    ) {
-        guard count > 0 else { return }
-        let thread: pthread_t? = currentThreadOnly ? pthread_self() : nil
-        injections.withLock {
-            $0.append(Injection(syscall: syscall, errno: errno, remaining: count, thread: thread))
+    /// - Returns: what `body` returned.
+    /// - Throws: what `body` threw; else ``Unconsumed`` when a fault was not used up.
+    public static func injecting<R>(_ faults: Fault..., body: () throws -> R) throws -> R {
+        let thread = ThreadFaults.current
+        let base = thread.pending.count
+        thread.pending += faults.filter { $0.count > 0 }
+        let result: R
+        do {
+            result = try body()
+        } catch {
+            thread.pending.removeSubrange(base...)
+            throw error
         }
-        pending.add(1, ordering: .sequentiallyConsistent)
-    }
-
-    /// Drop every injection (of every thread), zero the process-wide counts and the calling
-    /// thread's counts. Tests running in parallel with others should not call it: they can
-    /// inject with `currentThreadOnly` and compare ``callsOnCurrentThread(_:)`` before and after.
-    public static func reset() {
-        injections.withLock { list in
-            pending.subtract(list.count, ordering: .sequentiallyConsistent)
-            list.removeAll()
-        }
-        for i in 0..<Syscall.count {
-            totals[i].store(0, ordering: .relaxed)
-        }
-        ThreadCounts.current.counts = [Int](repeating: 0, count: Syscall.count)
-    }
-
-    /// How many times the wrapper of `syscall` was entered, by all threads.
-    public static func calls(_ syscall: Syscall) -> Int {
-        totals[syscall.index].load(ordering: .relaxed)
+        let left = thread.pending[base...].filter { $0.count > 0 }
+        thread.pending.removeSubrange(base...)
+        if !left.isEmpty { throw Unconsumed(faults: Array(left)) }
+        return result
     }
 
     /// How many times the wrapper of `syscall` was entered on the calling thread.
     public static func callsOnCurrentThread(_ syscall: Syscall) -> Int {
-        ThreadCounts.current.counts[syscall.index]
+        ThreadFaults.current.counts[syscall.index]
     }
 
-    /// Count one entry into the wrapper of `syscall`; return an injected errno, if any.
+    /// Count one entry into the wrapper of `syscall`; return an injected errno, if any (the
+    /// innermost `injecting` scope's first).
     @inline(__always)
     static func enter(_ syscall: Syscall) -> CInt? {
-        totals[syscall.index].add(1, ordering: .relaxed)
-        ThreadCounts.current.counts[syscall.index] += 1
-        if pending.load(ordering: .relaxed) == 0 { return nil }
-        return consume(syscall)
-    }
-
-    private static func consume(_ syscall: Syscall) -> CInt? {
-        let me = pthread_self()
-        return injections.withLock { list -> CInt? in
-            guard
-                let i = list.firstIndex(where: {
-                    $0.syscall == syscall && ($0.thread.map { pthread_equal($0, me) != 0 } ?? true)
-                })
-            else { return nil }
-            let e = list[i].errno
-            list[i].remaining -= 1
-            if list[i].remaining == 0 {
-                list.remove(at: i)
-                pending.subtract(1, ordering: .sequentiallyConsistent)
-            }
-            return e
+        let thread = ThreadFaults.current
+        thread.counts[syscall.index] += 1
+        if thread.pending.isEmpty { return nil }
+        guard let i = thread.pending.lastIndex(where: { $0.syscall == syscall && $0.count > 0 }) else {
+            return nil
         }
+        thread.pending[i].count -= 1
+        return thread.pending[i].errno
     }
 }
 
-/// Per-thread syscall counts, kept in a pthread key (released when the thread exits).
-private final class ThreadCounts {
+/// Per-thread syscall counts and injected faults, kept in a pthread key (released when the
+/// thread exits).
+private final class ThreadFaults {
     var counts = [Int](repeating: 0, count: Syscall.count)
+    var pending: [SyscallFaults.Fault] = []
 
     static let key: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key) { raw in
-            if let raw { Unmanaged<ThreadCounts>.fromOpaque(raw).release() }
+            if let raw { Unmanaged<ThreadFaults>.fromOpaque(raw).release() }
         }
         return key
     }()
 
-    static var current: ThreadCounts {
+    static var current: ThreadFaults {
         if let raw = pthread_getspecific(key) {
-            return Unmanaged<ThreadCounts>.fromOpaque(raw).takeUnretainedValue()
+            return Unmanaged<ThreadFaults>.fromOpaque(raw).takeUnretainedValue()
         }
-        let box = ThreadCounts()
+        let box = ThreadFaults()
         pthread_setspecific(key, Unmanaged.passRetained(box).toOpaque())
         return box
     }

@@ -406,8 +406,7 @@ struct RequestPipelineTests {
         let client = try connectedClient(server.serverAddress)
         defer { try? client.close() }
         try client.sendall(TEST_STR)
-        SyscallFaults.inject(.accept, errno: ECONNABORTED, count: 1, currentThreadOnly: true)
-        try server.handleRequest()
+        try SyscallFaults.injecting(.init(.accept, errno: ECONNABORTED)) { try server.handleRequest() }
         #expect(server.log.value == ["get_request"])
         try server.handleRequest()
         #expect(try receiveLine(client) == TEST_STR)
@@ -665,21 +664,23 @@ final class FailingHandler: BaseRequestHandler {
 
 // MARK: - EINTR
 
-/// Injects EINTR into poll and accept on the serving thread the first time the loop calls
-/// service_actions, and records what get_request raised.
+/// Serves with EINTR injected into three polls and two accepts of the serving thread (from the
+/// start of serve_forever to its end, which checks that all were used), and records what
+/// get_request raised.
 final class EINTRServer: TCPServer, @unchecked Sendable {
     let injected = Box(false)
     let getRequestErrors = Box<[any Error]>([])
     let pollCalls = Box(0)
     let acceptCalls = Box(0)
 
-    override func serviceActions() throws {
-        if !injected.value {
+    override func serveForever(pollInterval: Double = 0.5) throws {
+        pollCalls.set(SyscallFaults.callsOnCurrentThread(.poll))
+        acceptCalls.set(SyscallFaults.callsOnCurrentThread(.accept))
+        try SyscallFaults.injecting(
+            .init(.poll, errno: EINTR, count: 3), .init(.accept, errno: EINTR, count: 2)
+        ) {
             injected.set(true)
-            pollCalls.set(SyscallFaults.callsOnCurrentThread(.poll))
-            acceptCalls.set(SyscallFaults.callsOnCurrentThread(.accept))
-            SyscallFaults.inject(.poll, errno: EINTR, count: 3, currentThreadOnly: true)
-            SyscallFaults.inject(.accept, errno: EINTR, count: 2, currentThreadOnly: true)
+            try super.serveForever(pollInterval: pollInterval)
         }
     }
 
@@ -724,17 +725,15 @@ struct EINTRTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         server.timeout = 0.3
-        SyscallFaults.inject(.poll, errno: EINTR, count: 2, currentThreadOnly: true)
         let start = now()
-        try server.handleRequest()
+        try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
         #expect(now() - start >= 0.3)
         #expect(server.timeouts.value == 1)
 
         let client = try connectedClient(server.serverAddress)
         defer { try? client.close() }
         try client.sendall(TEST_STR)
-        SyscallFaults.inject(.poll, errno: EINTR, count: 2, currentThreadOnly: true)
-        try server.handleRequest()
+        try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
         #expect(try receiveLine(client) == TEST_STR)
         #expect(server.timeouts.value == 1)
     }

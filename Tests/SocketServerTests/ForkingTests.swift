@@ -342,8 +342,9 @@ func waitpidEINTRBody() throws {
     let server = try ForkingTCPServer(.inet(host: HOST, port: 0), ChildBehaviourHandler.self)
     try forkOneRequest(server, "sleep\n", readToEnd: false)
     let before = SyscallFaults.callsOnCurrentThread(.waitpid)
-    SyscallFaults.inject(.waitpid, errno: EINTR, count: 2, currentThreadOnly: true)
-    try server.serverClose()  // collect_children(blocking=True)
+    try SyscallFaults.injecting(.init(.waitpid, errno: EINTR, count: 2)) {
+        try server.serverClose()  // collect_children(blocking=True)
+    }
     #expect(server.activeChildren == [], "the child was reaped despite EINTR")
     #expect(SyscallFaults.callsOnCurrentThread(.waitpid) - before >= 3, "waitpid was retried")
 }

@@ -144,9 +144,10 @@ struct TCPServerSetupTests {
     @Test("a failed listen calls server_close and re-raises", .timeLimit(.minutes(1)))
     func listenFailureCloses() throws {
         let before = CloseCountingThreadingServer.closes.value
-        SyscallFaults.inject(.listen, errno: EADDRINUSE, count: 1, currentThreadOnly: true)
         let error = #expect(throws: OSError.self) {
-            _ = try CloseCountingThreadingServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
+            try SyscallFaults.injecting(.init(.listen, errno: EADDRINUSE)) {
+                _ = try CloseCountingThreadingServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
+            }
         }
         #expect(error?.errno == EADDRINUSE)
         #expect(CloseCountingThreadingServer.closes.value - before == 1)

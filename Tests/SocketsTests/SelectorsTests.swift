@@ -108,12 +108,12 @@ struct SelectorsTests {
         _ = try sel.register(a, EVENT_READ)
         _ = try bSock.send(b("x"))
         let before = SyscallFaults.callsOnCurrentThread(call)
-        SyscallFaults.inject(call, errno: EINTR, count: 2, currentThreadOnly: true)
-        #expect(try sel.select(1).map(\.events) == [EVENT_READ])
+        #expect(try SyscallFaults.injecting(.init(call, errno: EINTR, count: 2)) { try sel.select(1) }.map(\.events) == [EVENT_READ])
         #expect(SyscallFaults.callsOnCurrentThread(call) - before == 3)
         // Other errors propagate.
-        SyscallFaults.inject(call, errno: ENOMEM, count: 1, currentThreadOnly: true)
-        #expect(throws: OSError(errno: ENOMEM)) { _ = try sel.select(0) }
+        #expect(throws: OSError(errno: ENOMEM)) {
+            try SyscallFaults.injecting(.init(call, errno: ENOMEM)) { _ = try sel.select(0) }
+        }
     }
 
     @Test("EpollSelector after close")

@@ -189,30 +189,28 @@ struct SocketTests {
         defer { try? c2.close() }
         try c2.connect(.inet(host: "127.0.0.1", port: port))
         var before = SyscallFaults.callsOnCurrentThread(.accept)
-        SyscallFaults.inject(.accept, errno: EINTR, count: 2, currentThreadOnly: true)
-        let (conn, _) = try l.accept()
+        let (conn, _) = try SyscallFaults.injecting(.init(.accept, errno: EINTR, count: 2)) { try l.accept() }
         defer { try? conn.close() }
         #expect(SyscallFaults.callsOnCurrentThread(.accept) - before == 3)
 
         before = SyscallFaults.callsOnCurrentThread(.send)
-        SyscallFaults.inject(.send, errno: EINTR, count: 2, currentThreadOnly: true)
-        #expect(try c2.send(b("abc")) == 3)
+        #expect(try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 2)) { try c2.send(b("abc")) } == 3)
         #expect(SyscallFaults.callsOnCurrentThread(.send) - before == 3)
 
         before = SyscallFaults.callsOnCurrentThread(.recv)
-        SyscallFaults.inject(.recv, errno: EINTR, count: 2, currentThreadOnly: true)
-        #expect(try conn.recv(10) == b("abc"))
+        #expect(try SyscallFaults.injecting(.init(.recv, errno: EINTR, count: 2)) { try conn.recv(10) } == b("abc"))
         #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)
 
         before = SyscallFaults.callsOnCurrentThread(.send)
-        SyscallFaults.inject(.send, errno: EINTR, count: 3, currentThreadOnly: true)
-        try c2.sendall(b("defg"))
+        try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 3)) { try c2.sendall(b("defg")) }
         #expect(SyscallFaults.callsOnCurrentThread(.send) - before == 4)
         #expect(try conn.recv(10) == b("defg"))
 
         // Other errors are not retried.
-        SyscallFaults.inject(.recv, errno: ECONNRESET, count: 1, currentThreadOnly: true)
-        #expect(osError { _ = try conn.recv(10) }?.kind == .connectionReset)
+        let reset = try SyscallFaults.injecting(.init(.recv, errno: ECONNRESET)) {
+            osError { _ = try conn.recv(10) }
+        }
+        #expect(reset?.kind == .connectionReset)
     }
 
     @Test("EAGAIN on a timed socket polls again until the deadline")
@@ -223,8 +221,7 @@ struct SocketTests {
         _ = try bSock.send(b("z"))
         let polls = SyscallFaults.callsOnCurrentThread(.poll)
         let recvs = SyscallFaults.callsOnCurrentThread(.recv)
-        SyscallFaults.inject(.recv, errno: EAGAIN, count: 1, currentThreadOnly: true)
-        #expect(try a.recv(1) == b("z"))
+        #expect(try SyscallFaults.injecting(.init(.recv, errno: EAGAIN)) { try a.recv(1) } == b("z"))
         #expect(SyscallFaults.callsOnCurrentThread(.poll) - polls == 2)
         #expect(SyscallFaults.callsOnCurrentThread(.recv) - recvs == 2)
     }
@@ -233,16 +230,15 @@ struct SocketTests {
     func closeErrors() throws {
         let s = try Socket()
         let fd = s.fileno()
-        SyscallFaults.inject(.close, errno: ECONNRESET, count: 1, currentThreadOnly: true)
-        try s.close()
+        try SyscallFaults.injecting(.init(.close, errno: ECONNRESET)) { try s.close() }
         #expect(s.fileno() == -1)
         Glibc.close(fd)  // the injected failure skipped the real close
 
         let s2 = try Socket()
         let fd2 = s2.fileno()
         let before = SyscallFaults.callsOnCurrentThread(.close)
-        SyscallFaults.inject(.close, errno: EIO, count: 1, currentThreadOnly: true)
-        #expect(osError { try s2.close() }?.errno == EIO)
+        let failed = try SyscallFaults.injecting(.init(.close, errno: EIO)) { osError { try s2.close() } }
+        #expect(failed?.errno == EIO)
         #expect(SyscallFaults.callsOnCurrentThread(.close) - before == 1)
         #expect(s2.fileno() == -1)
         try s2.close()  // idempotent, no second close(2)
@@ -250,13 +246,17 @@ struct SocketTests {
         Glibc.close(fd2)
     }
 
-    @Test("process-wide injection and calls()")
-    func processWideCounts() throws {
+    @Test("a fault left unconsumed is reported, and removed")
+    func unconsumedFault() throws {
         let (a, bSock) = try Socket.socketpair()
         defer { try? a.close(); try? bSock.close() }
-        let before = SyscallFaults.calls(.shutdown)
-        try a.shutdown(SHUT_WR)
-        #expect(SyscallFaults.calls(.shutdown) >= before + 1)
+        let before = SyscallFaults.callsOnCurrentThread(.shutdown)
+        let error = #expect(throws: SyscallFaults.Unconsumed.self) {
+            try SyscallFaults.injecting(.init(.shutdown, errno: EIO, count: 2)) { _ = try? a.shutdown(SHUT_WR) }
+        }
+        #expect(error?.faults == [.init(.shutdown, errno: EIO, count: 1)])
+        #expect(SyscallFaults.callsOnCurrentThread(.shutdown) - before == 1)
+        try a.shutdown(SHUT_WR)  // nothing injected any more: the real call
         #expect(try bSock.recv(1) == [])
     }
 }
