@@ -57,12 +57,6 @@ public protocol BaseSelector: AnyObject {
     var map: [CInt: SelectorKey] { get }
 }
 
-/// The selector socketserver uses.
-///
-/// Swift-only: CPython's socketserver picks `selectors.PollSelector` when `select.poll`
-/// exists, else `SelectSelector`; on Linux that is `PollSelector`.
-public typealias _ServerSelector = PollSelector
-
 // MARK: - _BaseSelectorImpl
 
 /// The registration table shared by the selectors, in registration order.
@@ -396,7 +390,7 @@ public final class EpollSelector: BaseSelector {
             let (revents, data) = buffer.withUnsafeBytes { raw in
                 (
                     raw.loadUnaligned(fromByteOffset: i * epollEventSize, as: UInt32.self),
-                    raw.loadUnaligned(fromByteOffset: i * epollEventSize + 4, as: UInt64.self)
+                    raw.loadUnaligned(fromByteOffset: i * epollEventSize + epollDataOffset, as: UInt64.self)
                 )
             }
             let fd = CInt(truncatingIfNeeded: data)

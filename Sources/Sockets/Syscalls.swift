@@ -398,21 +398,30 @@ let EPOLL_CTL_ADD: CInt = 1
 let EPOLL_CTL_DEL: CInt = 2
 /// `EPOLL_CTL_MOD`.
 let EPOLL_CTL_MOD: CInt = 3
-/// Size of `struct epoll_event` on x86_64 (packed: 4-byte events, 8-byte data).
+#if arch(x86_64)
+/// Size of `struct epoll_event`: glibc packs it on x86_64 (4-byte events, then 8-byte data).
 let epollEventSize = 12
+/// Where `data` starts in a `struct epoll_event`.
+let epollDataOffset = 4
+#else
+/// Size of `struct epoll_event`: naturally aligned elsewhere (4-byte events, padding, 8-byte data).
+let epollEventSize = 16
+/// Where `data` starts in a `struct epoll_event`.
+let epollDataOffset = 8
+#endif
 
 /// One `epoll_create1` call. The corresponding C function is `epoll_create1`.
 func sys_epoll_create1(_ flags: CInt) throws(OSError) -> CInt {
     try systemCall(.epollCreate) { c_epoll_create1(flags) }
 }
 
-/// One `epoll_ctl` call; `event` is a 12-byte `struct epoll_event` (events, then data).
+/// One `epoll_ctl` call with a `struct epoll_event` of `events` and the descriptor as data.
 /// The corresponding C function is `epoll_ctl`.
 func sys_epoll_ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, _ events: UInt32) throws(OSError) {
-    let event = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)  // the 12-byte packed struct
+    let event = UnsafeMutableRawPointer.allocate(byteCount: epollEventSize, alignment: 8)
     defer { event.deallocate() }
     event.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-    event.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: 4, as: UInt64.self)
+    event.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: epollDataOffset, as: UInt64.self)
     _ = try systemCall(.epollCtl) { c_epoll_ctl(epfd, op, fd, event) }
 }
 

@@ -124,9 +124,4 @@ struct SelectorsTests {
         #expect(throws: ValueError("I/O operation on closed epoll object")) { _ = try sel.select(0) }
         sel.close()
     }
-
-    @Test("_ServerSelector is PollSelector")
-    func serverSelector() {
-        #expect(_ServerSelector.self == PollSelector.self)
-    }
 }
