@@ -9,7 +9,6 @@
 import Sockets
 import Synchronization
 
-// Python: __version__ = "0.4" (Lib/socketserver.py:123)
 /// The version of socketserver this port follows.
 ///
 /// Python: __version__ (Lib/socketserver.py:123)
@@ -18,7 +17,7 @@ public let __version__ = "0.4"
 /// The selector the servers wait with: poll, which needs no extra file descriptor and one
 /// system call per wait, unlike epoll.
 ///
-/// Python: _ServerSelector (Lib/socketserver.py:149)
+/// Python: _ServerSelector (Lib/socketserver.py:150)
 public typealias _ServerSelector = PollSelector
 
 /// What a server hands its handler: the connected socket of a stream server, or the datagram
@@ -129,7 +128,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// does); Swift needs it declared where it is used. Set by `TCPServer.init`; while it is
     /// nil, ``handleRequest()`` throws Python's `AttributeError`.
     ///
-    /// Python: TCPServer.socket (Lib/socketserver.py:454)
+    /// Python: TCPServer.socket (Lib/socketserver.py:453)
     public var socket: Socket!
 
     /// Set when serve_forever is not running.
@@ -1418,15 +1417,15 @@ open class StreamRequestHandler: BaseRequestHandler {
 
     /// The request socket.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:805)
+    /// Python: StreamRequestHandler.connection (Lib/socketserver.py:805), set in setup()
     public var connection: Socket!
     /// What the request is read from.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:811)
+    /// Python: StreamRequestHandler.rfile (Lib/socketserver.py:811), set in setup()
     public var rfile: IOBase!
     /// What the reply is written to.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:813)
+    /// Python: StreamRequestHandler.wfile (Lib/socketserver.py:813), set in setup()
     public var wfile: IOBase!
 
     /// Make rfile and wfile over the connection.
@@ -1533,19 +1532,19 @@ open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
 open class DatagramRequestHandler: BaseRequestHandler {
     /// The datagram received.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:853)
+    /// Python: DatagramRequestHandler.packet (Lib/socketserver.py:853), set in setup()
     public var packet: [UInt8] = []
     /// The server's socket, to reply on.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:853)
+    /// Python: DatagramRequestHandler.socket (Lib/socketserver.py:853), set in setup()
     public var socket: Socket!
     /// The datagram, to read.
     ///
-    /// Python: set in setup() (Lib/socketserver.py:854)
+    /// Python: DatagramRequestHandler.rfile (Lib/socketserver.py:854), set in setup()
     public var rfile: BytesIO!
     /// The reply, sent by finish().
     ///
-    /// Python: set in setup() (Lib/socketserver.py:855)
+    /// Python: DatagramRequestHandler.wfile (Lib/socketserver.py:855), set in setup()
     public var wfile: BytesIO!
 
     /// Wrap the datagram in rfile and an empty reply in wfile.
