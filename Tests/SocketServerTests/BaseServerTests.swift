@@ -23,10 +23,18 @@ final class RecordingServer: TCPServer, @unchecked Sendable {
     let lastRequest = Box<Socket?>(nil)
     let serviceActionsCalls = Box(0)
     let timeouts = Box(0)
+    /// Set when serve_forever has registered the socket with its selector (it asks `fileno`
+    /// right before its first select).
+    let selecting = SocketServer.Event()
     var script = HandlerScript.echo
     var getRequestError: (any Error)? = nil
     var verifyError: (any Error)? = nil
     var failShutdownOnce = false
+
+    override func fileno() throws -> CInt {
+        selecting.set()
+        return try super.fileno()
+    }
 
     override func getRequest() throws -> (Request, SocketAddress) {
         log.append("get_request")
@@ -241,14 +249,15 @@ struct ServeForeverTests {
     @Test("service_actions is called on idle iterations", .timeLimit(.minutes(1)))
     func serviceActionsIdle() throws {
         let server = try recordingServer()
+        let start = now()
         let serving = try ServingThread(server, pollInterval: 0.01)
-        sleep(seconds: 0.2)
+        #expect(waitUntil { server.serviceActionsCalls.value >= 5 }, "five idle turns")
+        let elapsed = now() - start
         server.shutdown()
         try serving.join()
         try server.serverClose()
-        let calls = server.serviceActionsCalls.value
-        #expect(calls >= 5)
-        #expect(calls <= 100)
+        // Five idle turns each waited poll_interval in select: the loop polls, it does not spin.
+        #expect(elapsed >= 0.04, "five idle turns took \(elapsed) s at poll_interval 0.01")
         #expect(server.log.value.isEmpty)
     }
 
@@ -259,7 +268,8 @@ struct ServeForeverTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         let serving = try ServingThread(server, pollInterval: 0.3)
-        sleep(seconds: 0.05)  // the loop is in its first select(0.3)
+        // The loop is at (or in) its first select(0.3): shutdown comes before that select ends.
+        #expect(server.selecting.wait(5))
         server.shutdown()
         try serving.join()
         #expect(server.serviceActionsCalls.value == 0)
@@ -273,7 +283,7 @@ struct ServeForeverTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         let serving = try ServingThread(server)
-        sleep(seconds: 0.03)
+        #expect(server.selecting.wait(5), "the loop started")
         server.shutdown()
         try serving.join()
 
@@ -358,15 +368,17 @@ struct ServeForeverTests {
 func closedUnderLoopBody() throws {
     let server = try recordingServer()
     let serving = try ServingThread(server, pollInterval: 0.05)
-    sleep(seconds: 0.05)
+    #expect(server.selecting.wait(5), "the loop started")
     try server.socket.close()
     let start = server.serviceActionsCalls.value
-    sleep(seconds: 0.1)
-    let spins = server.serviceActionsCalls.value - start
+    let began = now()
+    let spun = waitUntil(timeout: 10) { server.serviceActionsCalls.value - start > 50 }
+    let elapsed = now() - began
     server.shutdown()
     try serving.join()
     try server.serverClose()
-    #expect(spins > 50, "the loop spun (\(spins) iterations in 0.1 s at poll_interval 0.05)")
+    // A polling loop needs 50 × poll_interval = 2.5 s for 50 turns; a spinning one far less.
+    #expect(spun && elapsed < 2.5, "the loop spun: 50 turns in \(elapsed) s at poll_interval 0.05")
     #expect(!server.log.value.contains("process_request"))
 }
 

@@ -177,7 +177,10 @@ func reapedThreadsBody() throws {
         try server.handleRequest()
         #expect(try receiveLine(client) == TEST_STR)
         #expect(try client.recv(10).isEmpty)
-        sleep(seconds: 0.002)  // let the worker end, so that the next append reaps it
+        // The worker ends right after shutdown_request: wait for it, so that the next append
+        // reaps it.
+        let threads = server._threads as? _Threads
+        #expect(waitUntil { !(threads?.threads.contains { $0.isAlive() } ?? false) })
     }
     for _ in 0..<5 { try serveOne() }
     let before = virtualMemoryKB()
