@@ -344,7 +344,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// Python: BaseServer.process_request (Lib/socketserver.py:343)
     open func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
         // Swift-only: a combined class that forgot its forwarding overrides would silently
-        // serve synchronously (STYLE.md section 6).
+        // serve synchronously, since base-class code never reaches a protocol extension's method.
         assert(
             !(self is any ThreadingMixIn || self is any ForkingMixIn),
             "\(type(of: self)) adopts a mixin but does not forward processRequest to it")
@@ -724,7 +724,7 @@ open class UDPServer: TCPServer, @unchecked Sendable {
 /// Adopt it and add the forwarding overrides (`collectChildren`, `handleTimeout`,
 /// `serviceActions`, `processRequest`, `serverClose`, and `class var timeout`), as
 /// ``ForkingTCPServer`` does: Swift has no multiple inheritance, and base-class code reaches
-/// only methods of the class's vtable (STYLE.md section 6).
+/// only methods of the class's vtable, never a protocol extension's.
 ///
 /// Python: ForkingMixIn (Lib/socketserver.py:552)
 public protocol ForkingMixIn: BaseServer {
@@ -1015,7 +1015,8 @@ public final class _NoThreads: _ThreadList {
 /// Mix-in class to handle each request in a new thread.
 ///
 /// Adopt it and add the forwarding overrides (`processRequestThread`, `processRequest`,
-/// `serverClose`), as ``ThreadingTCPServer`` does (STYLE.md section 6).
+/// `serverClose`), as ``ThreadingTCPServer`` does: base-class code reaches only methods of the
+/// class's vtable, never a protocol extension's.
 ///
 /// Python: ThreadingMixIn (Lib/socketserver.py:673)
 public protocol ThreadingMixIn: BaseServer {

@@ -215,7 +215,7 @@ struct InitializerFrame {
     }
 }
 
-/// The Swift spelling of a Python method name, as STYLE.md's mechanical rule gives it:
+/// The Swift spelling of a Python method name, by the port's mechanical naming rule:
 /// `verify_request` → `verifyRequest`, `_handle_request_noblock` → `_handleRequestNoblock`,
 /// `__init__` → `init` (dunders lose their underscores).
 public func swiftName(ofPython name: String) -> String {
