@@ -85,15 +85,16 @@ func requestArguments(_ request: Request, _ clientAddress: SocketAddress) -> Str
 
 // MARK: - BaseServer
 
-/// Base class for server classes.
+/// The request loop all servers share; the socket comes with ``TCPServer``.
 ///
-/// Methods for the caller: `init(_:_:)`, ``serveForever(pollInterval:)``, ``shutdown()``,
-/// ``handleRequest()`` (if you do not use serve_forever), `fileno()` (for the selector).
-/// Methods that may be overridden: `serverBind()`, ``serverActivate()``, `getRequest()`,
-/// ``handleTimeout()``, ``verifyRequest(_:_:)``, ``serverClose()``,
-/// ``processRequest(_:_:)``, ``shutdownRequest(_:)``, ``closeRequest(_:)``,
-/// ``serviceActions()``, ``handleError(_:_:)``. Methods for derived classes:
-/// ``finishRequest(_:_:)``.
+/// A caller makes a server with `init(_:_:)` and either runs ``serveForever(pollInterval:)``
+/// until another thread calls ``shutdown()``, or calls ``handleRequest()`` once per request;
+/// `fileno()` is the descriptor the selector watches. The hooks a subclass may replace are
+/// `serverBind()`, ``serverActivate()``, `getRequest()`, ``handleTimeout()``,
+/// ``verifyRequest(_:_:)``, ``serverClose()``, ``processRequest(_:_:)``,
+/// ``shutdownRequest(_:)``, ``closeRequest(_:)``, ``serviceActions()`` and
+/// ``handleError(_:_:)``; ``finishRequest(_:_:)`` is there for subclasses to call, as each
+/// `processRequest` does to run the handler.
 ///
 /// State: the shutdown flag is an atomic and the "is shut down" flag an ``Event``, because
 /// ``shutdown()`` runs on another thread than ``serveForever(pollInterval:)`` (Python relies
@@ -141,7 +142,10 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     /// Python: BaseServer.__shutdown_request (Lib/socketserver.py:208)
     private let _shutdownRequest = Atomic<Bool>(false)
 
-    /// Constructor. May be extended, do not override.
+    /// Stores the address and the handler class, and takes ``timeout`` from the class.
+    ///
+    /// Subclasses add to it rather than replace it: Swift makes every subclass initializer
+    /// call `super.init`, which CPython leaves to the subclass.
     ///
     /// Python: BaseServer.__init__ (Lib/socketserver.py:203)
     public init(_ serverAddress: SocketAddress, _ requestHandlerClass: BaseRequestHandler.Type) {
@@ -154,17 +158,20 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         traced("BaseServer.__init__", line: 203, self, "server_address=\(serverAddress)") {}
     }
 
-    /// Called by constructor to activate the server. May be overridden.
+    /// Does nothing here; ``TCPServer`` overrides it to listen, and its initializer calls it
+    /// once the socket is bound.
     ///
     /// Python: BaseServer.server_activate (Lib/socketserver.py:210)
     open func serverActivate() throws {
         traced("BaseServer.server_activate", line: 210, self) {}
     }
 
-    /// Handle one request at a time until shutdown.
+    /// Serves requests one after another until another thread calls ``shutdown()``.
     ///
-    /// Polls for shutdown every `pollInterval` seconds. Ignores ``timeout``. If you need to do
-    /// periodic tasks, do them in another thread.
+    /// Each turn waits at most `pollInterval` seconds for the listening socket, handles one
+    /// request if it is ready, then runs ``serviceActions()``; the shutdown flag is checked
+    /// between turns. ``timeout`` plays no part here, and the loop keeps no schedule: work
+    /// that must run at set times needs a thread of its own.
     ///
     /// Python: BaseServer.serve_forever (Lib/socketserver.py:218)
     open func serveForever(pollInterval: Double = 0.5) throws {
@@ -174,16 +181,18 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
                 _shutdownRequest.store(false, ordering: .releasing)
                 _isShutDown.set()
             }
-            // XXX: Consider using another file descriptor or connecting to the socket to
-            // wake this up instead of polling. Polling reduces our responsiveness to a
-            // shutdown request and wastes cpu at all other times.
+            // The loop polls, as CPython's does: a shutdown() is seen only at the next wake-up,
+            // and an idle server still wakes every poll_interval. CPython's XXX note proposes
+            // waking the selector instead, through a second descriptor or a connection to the
+            // listening socket.
             let selector = _ServerSelector()
             defer { selector.close() }  // Python: with _ServerSelector() as selector:
             _ = try selector.register(self, EVENT_READ)
 
             while !_shutdownRequest.load(ordering: .acquiring) {
                 let ready = try selector.select(pollInterval)
-                // bpo-35017: shutdown() called during select(), exit immediately.
+                // bpo-35017: a shutdown() that came while select() waited ends the loop here,
+                // even with a request ready.
                 if _shutdownRequest.load(ordering: .acquiring) {
                     break
                 }
@@ -196,10 +205,10 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Stops the serve_forever loop.
+    /// Asks ``serveForever(pollInterval:)`` to stop, and returns once its loop has ended.
     ///
-    /// Blocks until the loop has finished. This must be called while serve_forever() is
-    /// running in another thread, or it will deadlock.
+    /// Call it from another thread while the loop runs: on the serving thread, or before any
+    /// loop has started, it waits forever.
     ///
     /// Python: BaseServer.shutdown (Lib/socketserver.py:247)
     open func shutdown() {
@@ -209,31 +218,31 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Called by the serve_forever() loop.
+    /// Runs once per turn of ``serveForever(pollInterval:)``; does nothing here.
     ///
-    /// May be overridden by a subclass / Mixin to implement any code that needs to be run
-    /// during the loop.
+    /// A subclass or a mixin overrides it for work the loop should do between requests:
+    /// ``ForkingMixIn`` reaps its children there.
     ///
     /// Python: BaseServer.service_actions (Lib/socketserver.py:257)
     open func serviceActions() throws {
         traced("BaseServer.service_actions", line: 257, self) {}
     }
 
-    // The distinction between handling, getting, processing and finishing a request is
-    // fairly arbitrary. Remember:
+    // Four names for the steps of one request; where one step ends and the next begins is
+    // largely convention:
     //
-    // - handle_request() is the top-level call. It calls selector.select(),
+    // - handle_request() drives the rest: it waits with selector.select(), then calls
     //   get_request(), verify_request() and process_request()
-    // - get_request() is different for stream or datagram sockets
-    // - process_request() is the place that may fork a new process or create a
-    //   new thread to finish the request
-    // - finish_request() instantiates the request handler class; this
-    //   constructor will handle the request all by itself
+    // - get_request() is where stream and datagram servers part (accept() or recvfrom())
+    // - process_request() decides where the request runs: on this thread, or in the child
+    //   process or the new thread a mixin makes for it
+    // - finish_request() creates the handler, and the handler's initializer does all the work
 
-    /// Handle one request, possibly blocking.
+    /// Waits for one request and serves it, or gives up when the timeout runs out.
     ///
-    /// Respects ``timeout``: waits at most the smaller of the socket's timeout and the
-    /// server's, then calls ``handleTimeout()``.
+    /// The wait lasts at most the smaller of the socket's timeout and ``timeout`` (nil for
+    /// either means no limit from it); if it ends with no request, ``handleTimeout()`` runs
+    /// instead.
     ///
     /// - Throws: `AttributeError` for `socket` on a server that never set one (a plain
     ///   `BaseServer`), as Python's first line does.
@@ -243,8 +252,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         try traced("BaseServer.handle_request", line: 276, self) {
             // Swift-only: Python reads self.socket, which only TCPServer sets.
             guard let socket else { throw AttributeError(typeName: className(of: self), name: "socket") }
-            // Support people who used socket.settimeout() to escape
-            // handle_request before self.timeout was available.
+            // The socket's own timeout counts too: before the server had `timeout`, calling
+            // settimeout() on its socket was how one bounded this wait.
             var timeout = socket.gettimeout()
             if timeout == nil {
                 timeout = self.timeout
@@ -256,8 +265,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
                 deadline = time() + timeout
             }
 
-            // Wait until a request arrives or the timeout expires - the loop is
-            // necessary to accommodate early wakeups due to EINTR.
+            // select() may wake early with nothing ready (EINTR), so the loop waits again for
+            // what is left of the deadline, until a request is ready or no time remains.
             let selector = _ServerSelector()
             defer { selector.close() }  // Python: with _ServerSelector() as selector:
             _ = try selector.register(self, EVENT_READ)
@@ -279,10 +288,14 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Handle one request, without blocking.
+    /// Serves one request that is already waiting.
     ///
-    /// I assume that selector.select() has returned that the socket is readable before this
-    /// function was called, so there should be no risk of blocking in get_request().
+    /// Its callers call it only after the selector has reported the socket readable, so
+    /// `getRequest()` should not block. An `OSError` from `getRequest()` ends the call
+    /// quietly. A request ``verifyRequest(_:_:)`` refuses is shut down unserved; after an
+    /// `Exception` from ``processRequest(_:_:)`` the request is reported to
+    /// ``handleError(_:_:)`` and shut down, and after any other error it is shut down and the
+    /// error rethrown.
     ///
     /// Python: BaseServer._handle_request_noblock (Lib/socketserver.py:305)
     open func _handleRequestNoblock() throws {
@@ -317,18 +330,18 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Called if no new request arrives within ``timeout``.
+    /// Runs when ``handleRequest()`` has waited ``timeout`` seconds and no request came.
     ///
-    /// Overridden by ForkingMixIn.
+    /// Does nothing here; ``ForkingMixIn`` reaps its children.
     ///
     /// Python: BaseServer.handle_timeout (Lib/socketserver.py:328)
     open func handleTimeout() throws {
         traced("BaseServer.handle_timeout", line: 328, self) {}
     }
 
-    /// Verify the request. May be overridden.
+    /// Decides whether to serve a request; a subclass overrides it to turn clients away.
     ///
-    /// - Returns: true if we should proceed with this request.
+    /// - Returns: true to serve the request (always, here); false has it shut down unserved.
     ///
     /// Python: BaseServer.verify_request (Lib/socketserver.py:335)
     open func verifyRequest(_ request: Request, _ clientAddress: SocketAddress) throws -> Bool {
@@ -337,9 +350,11 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Call finish_request.
+    /// Serves the request on this thread: ``finishRequest(_:_:)``, then
+    /// ``shutdownRequest(_:)``.
     ///
-    /// Overridden by ForkingMixIn and ThreadingMixIn.
+    /// ``ForkingMixIn`` and ``ThreadingMixIn`` replace it to serve in a child process or on a
+    /// new thread.
     ///
     /// Python: BaseServer.process_request (Lib/socketserver.py:343)
     open func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
@@ -356,14 +371,16 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Called to clean-up the server. May be overridden.
+    /// Releases what the server holds: nothing here. ``TCPServer`` closes its socket, and the
+    /// mixins then wait for their children or threads.
     ///
     /// Python: BaseServer.server_close (Lib/socketserver.py:352)
     open func serverClose() throws {
         traced("BaseServer.server_close", line: 352, self) {}
     }
 
-    /// Finish one request by instantiating RequestHandlerClass.
+    /// Serves the request by creating an instance of ``requestHandlerClass``, whose
+    /// initializer does the work.
     ///
     /// Python: BaseServer.finish_request (Lib/socketserver.py:360)
     open func finishRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
@@ -372,7 +389,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Called to shutdown and close an individual request.
+    /// Ends one request: here only ``closeRequest(_:)``; ``TCPServer`` first shuts down its
+    /// side of the connection.
     ///
     /// Python: BaseServer.shutdown_request (Lib/socketserver.py:364)
     open func shutdownRequest(_ request: Request) throws {
@@ -381,16 +399,18 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Called to clean up an individual request.
+    /// Releases one request: nothing to release here; ``TCPServer`` closes the connection.
     ///
     /// Python: BaseServer.close_request (Lib/socketserver.py:368)
     open func closeRequest(_ request: Request) throws {
         traced("BaseServer.close_request", line: 368, self, "request=\(request)") {}
     }
 
-    /// Handle an error gracefully. May be overridden.
+    /// Reports an exception raised while serving a request, after which the server carries
+    /// on; a subclass may report it its own way.
     ///
-    /// The default is to print the exception being handled and continue, on standard error.
+    /// This version writes to standard error a line of dashes, the client's address, the
+    /// exception being handled, and a closing line of dashes.
     ///
     /// Differs from Python: Swift keeps no traceback, so where CPython's
     /// `traceback.print_exc()` lists the frames the report has one line saying so
@@ -429,7 +449,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         }
     }
 
-    /// Get the request and client address.
+    /// Receives the next request and its client's address, in a way each server class defines;
+    /// BaseServer defines none.
     ///
     /// - Throws: `AttributeError` here, as Python does for a server class that defines no
     ///   `get_request`.
@@ -484,8 +505,8 @@ extension ContextManager {
 
 // MARK: - TCPServer
 
-/// Base class for various socket-based server classes. Defaults to synchronous IP stream
-/// (i.e., TCP).
+/// A server with a socket of its own, by default TCP over IPv4, serving one request at a
+/// time; the other socket servers derive from it.
 ///
 /// Class attributes a subclass may override: ``addressFamily``, ``socketType``,
 /// ``requestQueueSize`` (only for stream sockets), ``allowReuseAddress``,
@@ -533,10 +554,10 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     /// Python: TCPServer.allow_reuse_port (Lib/socketserver.py:448)
     public var allowReusePort = false
 
-    /// Constructor. May be extended, do not override.
-    ///
-    /// Creates the socket and, when `bindAndActivate`, binds and activates it; on failure
-    /// closes the server (the most derived `server_close`) and rethrows.
+    /// Makes the socket and, when `bindAndActivate`, binds it (`serverBind()`) and activates
+    /// it (``serverActivate()``); if either step throws, the server is closed (by the most
+    /// derived `server_close`) and the error rethrown. Subclasses add to it through
+    /// `super.init`.
     ///
     /// Python: TCPServer.__init__ (Lib/socketserver.py:450)
     public required init(
@@ -568,7 +589,9 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         frame.end()
     }
 
-    /// Called by constructor to bind the socket. May be overridden.
+    /// Binds the socket to ``BaseServer/serverAddress``, after setting `SO_REUSEADDR` and
+    /// `SO_REUSEPORT` where asked, then stores the address the system bound (port 0 becomes
+    /// the port it chose). The initializer calls it.
     ///
     /// Python: TCPServer.server_bind (Lib/socketserver.py:463)
     open func serverBind() throws {
@@ -584,7 +607,8 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         }
     }
 
-    /// Called by constructor to activate the server. May be overridden.
+    /// Starts listening, with a backlog of ``requestQueueSize``; the initializer calls it
+    /// after `serverBind()`.
     ///
     /// Python: TCPServer.server_activate (Lib/socketserver.py:476)
     open override func serverActivate() throws {
@@ -593,7 +617,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         }
     }
 
-    /// Called to clean-up the server. May be overridden.
+    /// Closes the server's socket.
     ///
     /// Python: TCPServer.server_close (Lib/socketserver.py:484)
     open override func serverClose() throws {
@@ -602,7 +626,8 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         }
     }
 
-    /// Return socket file number. Interface required by selector.
+    /// The socket's descriptor, which the selector watches when the server is registered
+    /// with it.
     ///
     /// Python: TCPServer.fileno (Lib/socketserver.py:492)
     open override func fileno() throws -> CInt {
@@ -611,7 +636,8 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         }
     }
 
-    /// Get the request and client address from the socket. May be overridden.
+    /// Accepts a connection: the request is the connected socket, returned with the client's
+    /// address.
     ///
     /// Python: TCPServer.get_request (Lib/socketserver.py:500)
     open override func getRequest() throws -> (Request, SocketAddress) {
@@ -621,23 +647,25 @@ open class TCPServer: BaseServer, @unchecked Sendable {
         }
     }
 
-    /// Called to shutdown and close an individual request.
+    /// Shuts down the sending half of the connection, then closes it (``closeRequest(_:)``).
     ///
     /// Python: TCPServer.shutdown_request (Lib/socketserver.py:508)
     open override func shutdownRequest(_ request: Request) throws {
         try traced("TCPServer.shutdown_request", line: 508, self, "request=\(request)") {
             do {
-                // explicitly shutdown.  socket.close() merely releases
-                // the socket and waits for GC to perform the actual close.
+                // close() alone may not end the connection: the descriptor stays open while a
+                // makefile() object (in CPython, one the collector has not freed) still uses
+                // it. shutdown() tells the client now that the reply is complete.
                 try request.socket.shutdown(SHUT_WR)
             } catch {
-                // some platforms may raise ENOTCONN here
+                // Ignored: on some systems a connection the client already dropped fails
+                // with ENOTCONN.
             }
             try dispatched("close_request", self) { try closeRequest(request) }
         }
     }
 
-    /// Called to clean up an individual request.
+    /// Closes the connected socket.
     ///
     /// Python: TCPServer.close_request (Lib/socketserver.py:518)
     open override func closeRequest(_ request: Request) throws {
@@ -649,7 +677,8 @@ open class TCPServer: BaseServer, @unchecked Sendable {
 
 // MARK: - UDPServer
 
-/// UDP server class.
+/// A datagram server, by default UDP over IPv4: each datagram is a request, answered on the
+/// server's own socket.
 ///
 /// Python: UDPServer (Lib/socketserver.py:523)
 open class UDPServer: TCPServer, @unchecked Sendable {
@@ -688,31 +717,31 @@ open class UDPServer: TCPServer, @unchecked Sendable {
         }
     }
 
-    /// No listen for datagrams.
+    /// Does nothing: a datagram socket does not listen.
     ///
     /// Python: UDPServer.server_activate (Lib/socketserver.py:539)
     open override func serverActivate() throws {
         traced("UDPServer.server_activate", line: 539, self) {
-            // No need to call listen() for UDP.
+            // Nothing to do: datagrams arrive without a listen().
         }
     }
 
-    /// No shutdown of the shared socket.
+    /// Closes the request, with no shutdown first: a datagram has no connection to shut down.
     ///
     /// Python: UDPServer.shutdown_request (Lib/socketserver.py:543)
     open override func shutdownRequest(_ request: Request) throws {
         try traced("UDPServer.shutdown_request", line: 543, self, "request=\(request)") {
-            // No need to shutdown anything.
+            // The socket is the server's own, shared by every request: it stays up.
             try dispatched("close_request", self) { try closeRequest(request) }
         }
     }
 
-    /// No close of the shared socket.
+    /// Does nothing: the request's socket is the server's, which must stay open.
     ///
     /// Python: UDPServer.close_request (Lib/socketserver.py:547)
     open override func closeRequest(_ request: Request) throws {
         traced("UDPServer.close_request", line: 547, self, "request=\(request)") {
-            // No need to close anything.
+            // Nothing to do: closing the shared socket would end the server.
         }
     }
 }
