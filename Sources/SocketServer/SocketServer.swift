@@ -748,7 +748,7 @@ open class UDPServer: TCPServer, @unchecked Sendable {
 
 // MARK: - ForkingMixIn
 
-/// Mix-in class to handle each request in a new process.
+/// Serves each request in a child process forked for it.
 ///
 /// Adopt it and add the forwarding overrides (`collectChildren`, `handleTimeout`,
 /// `serviceActions`, `processRequest`, `serverClose`, and `class var timeout`), as
@@ -759,7 +759,8 @@ open class UDPServer: TCPServer, @unchecked Sendable {
 public protocol ForkingMixIn: BaseServer {
     /// The mixin's attributes, one object per server.
     var forkingMixIn: ForkingMixInState { get }
-    /// Internal routine to wait for children that have exited.
+    /// Reaps the children that have exited; with `blocking`, waits for every one still
+    /// running.
     ///
     /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
     func collectChildren(blocking: Bool) throws
@@ -784,7 +785,8 @@ public final class ForkingMixInState: @unchecked Sendable {
     ///
     /// Python: ForkingMixIn.max_children (Lib/socketserver.py:557)
     public var maxChildren = 40
-    /// Whether server_close waits until all child processes complete.
+    /// Whether `server_close` waits for each child still running to exit; when false it
+    /// reaps only those that have already ended.
     ///
     /// Python: ForkingMixIn.block_on_close (Lib/socketserver.py:559)
     public var blockOnClose = true
@@ -808,7 +810,8 @@ extension ForkingMixIn {
         get { forkingMixIn.maxChildren }
         set { forkingMixIn.maxChildren = newValue }
     }
-    /// Whether server_close waits until all child processes complete.
+    /// Whether `server_close` waits for each child still running to exit; when false it
+    /// reaps only those that have already ended.
     ///
     /// Python: ForkingMixIn.block_on_close (Lib/socketserver.py:559)
     public var blockOnClose: Bool {
@@ -816,7 +819,9 @@ extension ForkingMixIn {
         set { forkingMixIn.blockOnClose = newValue }
     }
 
-    /// Internal routine to wait for children that have exited.
+    /// Reaps the children that have exited; with `blocking`, waits for every one still
+    /// running. The mixin's own step, which its `handle_timeout`, `service_actions` and
+    /// `server_close` call.
     ///
     /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
     public func forkingCollectChildren(blocking: Bool = false) throws {
@@ -825,34 +830,33 @@ extension ForkingMixIn {
                 return
             }
 
-            // If we're above the max number of children, wait and reap them until
-            // we go back below threshold. Note that we use waitpid(-1) below to be
-            // able to collect children in size(<defunct children>) syscalls instead
-            // of size(<children>): the downside is that this might reap children
-            // which we didn't spawn, which is why we only resort to this when we're
-            // above max_children.
+            // At or over max_children: wait for any child at all, waitpid(-1), until the count
+            // is under the limit again. That costs one system call per child that has ended,
+            // where asking after each tracked pid costs one per child; but it may reap a child
+            // this server did not fork, so it is kept for when the limit is reached.
             while activeChildren!.count >= maxChildren {
                 do {
                     let (pid, _) = try os.waitpid(-1, 0)
                     activeChildren!.remove(pid)
                 } catch let error as OSError where error.kind == .childProcess {
-                    // we don't have any children, we're done
+                    // ECHILD: this process has no children left, so forget every pid.
                     activeChildren!.removeAll()
                 } catch {
                     break
                 }
             }
 
-            // Now reap all defunct children. (Swift sorts the copy: a Set's order is random.)
+            // Then ask after each tracked pid, waiting only when `blocking`. (Swift sorts the
+            // copy: a Set's order is random.)
             for var pid in activeChildren!.sorted() {
                 do {
                     let flags = blocking ? 0 : os.WNOHANG
                     (pid, _) = try os.waitpid(pid, flags)
-                    // if the child hasn't exited yet, pid will be 0 and ignored by
-                    // discard() below
+                    // A child still running gives pid 0, which the set does not hold, so the
+                    // remove does nothing.
                     activeChildren!.remove(pid)
                 } catch let error as OSError where error.kind == .childProcess {
-                    // someone else reaped it
+                    // ECHILD: the child was reaped elsewhere; stop tracking it.
                     activeChildren!.remove(pid)
                 } catch {
                 }
@@ -860,9 +864,10 @@ extension ForkingMixIn {
         }
     }
 
-    /// Wait for zombies after self.timeout seconds of inactivity.
+    /// Reaps the children that have exited, when ``BaseServer/handleRequest()`` has waited
+    /// ``BaseServer/timeout`` seconds and no request came.
     ///
-    /// May be extended, do not override.
+    /// A subclass's `handleTimeout` should call it as well as doing its own work.
     ///
     /// Python: ForkingMixIn.handle_timeout (Lib/socketserver.py:596)
     public func forkingHandleTimeout() throws {
@@ -871,9 +876,8 @@ extension ForkingMixIn {
         }
     }
 
-    /// Collect the zombie child processes regularly in the ForkingMixIn.
-    ///
-    /// service_actions is called in the BaseServer's serve_forever loop.
+    /// Reaps the children that have exited, once per turn of
+    /// ``BaseServer/serveForever(pollInterval:)``.
     ///
     /// Python: ForkingMixIn.service_actions (Lib/socketserver.py:603)
     public func forkingServiceActions() throws {
@@ -882,17 +886,18 @@ extension ForkingMixIn {
         }
     }
 
-    /// Fork a new subprocess to process the request.
+    /// Forks a child to serve the request.
     ///
-    /// The parent closes its copy of the request and returns; the child finishes the request,
-    /// shuts it down and exits with status 0, or 1 after any error.
+    /// The parent records the child's pid, closes its own copy of the request and returns at
+    /// once; the child finishes the request, shuts it down and ends with `os._exit`, status 0,
+    /// or 1 after any error.
     ///
     /// Python: ForkingMixIn.process_request (Lib/socketserver.py:610)
     public func forkingProcessRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
         try traced("ForkingMixIn.process_request", line: 610, self, requestArguments(request, clientAddress)) {
             let pid = try os.fork()
             if pid != 0 {
-                // Parent process
+                // The parent: track the child, give up our copy of the request.
                 if activeChildren == nil {
                     activeChildren = Set()
                 }
@@ -900,8 +905,8 @@ extension ForkingMixIn {
                 try dispatched("close_request", self) { try closeRequest(request) }
                 return
             } else {
-                // Child process.
-                // This must never return, hence os._exit()!
+                // The child: every path ends in os._exit below. Were it to return, a second
+                // copy of the server would go on serving in this process.
                 var status: Int32 = 1
                 do {
                     try dispatched("finish_request", self, requestArguments(request, clientAddress)) {
@@ -950,7 +955,10 @@ public protocol _ThreadList: AnyObject, Sendable {
     func join() throws
 }
 
-/// Joinable list of all non-daemon threads.
+/// The non-daemon threads a ThreadingMixIn server has started, for `server_close` to join.
+///
+/// Each ``append(_:)`` first drops the threads that have ended, so the list does not grow
+/// with every request.
 ///
 /// State: the list is guarded by a ``Lock`` (Python's list relies on the GIL).
 ///
@@ -1015,7 +1023,8 @@ public final class _Threads: _ThreadList {
 
 // MARK: - _NoThreads
 
-/// Degenerate version of _Threads.
+/// A stand-in for ``_Threads`` that keeps no thread and joins none: what a server uses while
+/// its `block_on_close` is false.
 ///
 /// Python: _NoThreads (Lib/socketserver.py:662)
 public final class _NoThreads: _ThreadList {
@@ -1041,7 +1050,7 @@ public final class _NoThreads: _ThreadList {
 
 // MARK: - ThreadingMixIn
 
-/// Mix-in class to handle each request in a new thread.
+/// Serves each request on a thread started for it.
 ///
 /// Adopt it and add the forwarding overrides (`processRequestThread`, `processRequest`,
 /// `serverClose`), as ``ThreadingTCPServer`` does: base-class code reaches only methods of the
@@ -1051,7 +1060,9 @@ public final class _NoThreads: _ThreadList {
 public protocol ThreadingMixIn: BaseServer {
     /// The mixin's attributes, one object per server.
     var threadingMixIn: ThreadingMixInState { get }
-    /// Same as in BaseServer but as a thread. In addition, exception handling is done here.
+    /// What the request's thread runs: finish and shut down the request, as BaseServer's
+    /// `processRequest` does, and report an `Exception` to `handleError` here, since one that
+    /// left the thread would reach only the thread's excepthook.
     ///
     /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
     func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws
@@ -1063,11 +1074,13 @@ public protocol ThreadingMixIn: BaseServer {
 ///
 /// Swift-only: Python keeps them on the instance and the class.
 public final class ThreadingMixInState: @unchecked Sendable {
-    /// Decides how threads will act upon termination of the main process.
+    /// Whether request threads are daemons: the process may exit while they run, and
+    /// `server_close` does not join them.
     ///
     /// Python: ThreadingMixIn.daemon_threads (Lib/socketserver.py:678)
     public var daemonThreads = false
-    /// If true, server_close() waits until all non-daemonic threads terminate.
+    /// Whether `server_close` joins the non-daemon request threads; when false,
+    /// `process_request` keeps no list of them.
     ///
     /// Python: ThreadingMixIn.block_on_close (Lib/socketserver.py:680)
     public var blockOnClose = true
@@ -1080,27 +1093,33 @@ public final class ThreadingMixInState: @unchecked Sendable {
 }
 
 extension ThreadingMixIn {
-    /// Decides how threads will act upon termination of the main process.
+    /// Whether request threads are daemons: the process may exit while they run, and
+    /// `server_close` does not join them.
     ///
     /// Python: ThreadingMixIn.daemon_threads (Lib/socketserver.py:678)
     public var daemonThreads: Bool {
         get { threadingMixIn.daemonThreads }
         set { threadingMixIn.daemonThreads = newValue }
     }
-    /// If true, server_close() waits until all non-daemonic threads terminate.
+    /// Whether `server_close` joins the non-daemon request threads; when false,
+    /// `process_request` keeps no list of them.
     ///
     /// Python: ThreadingMixIn.block_on_close (Lib/socketserver.py:680)
     public var blockOnClose: Bool {
         get { threadingMixIn.blockOnClose }
         set { threadingMixIn.blockOnClose = newValue }
     }
-    /// For non-daemonic threads, list of threading.Threading objects used by server_close()
-    /// to wait for all threads completion.
+    /// The threads `server_close` joins: this server's own ``_Threads`` once
+    /// `process_request` has made it (which it does while ``blockOnClose`` is true), else the
+    /// shared ``_NoThreads``.
     ///
     /// Python: ThreadingMixIn._threads (Lib/socketserver.py:683)
     public var _threads: any _ThreadList { threadingMixIn.ownThreads ?? _NoThreads.shared }
 
-    /// Same as in BaseServer but as a thread. In addition, exception handling is done here.
+    /// What the request's thread runs: finish and shut down the request, as BaseServer's
+    /// `processRequest` does, and report an `Exception` to `handleError` here, since one that
+    /// left the thread would reach only the thread's excepthook. The request is shut down
+    /// whatever happens.
     ///
     /// Python: ThreadingMixIn.process_request_thread (Lib/socketserver.py:685)
     public func threadingProcessRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
@@ -1125,7 +1144,12 @@ extension ThreadingMixIn {
         }
     }
 
-    /// Start a new thread to process the request.
+    /// Starts a thread that serves the request (``processRequestThread(_:_:)``), and returns
+    /// without waiting for it.
+    ///
+    /// The thread is a daemon when ``daemonThreads`` is true. It is handed to ``_threads``
+    /// before it starts, which keeps it for `server_close` to join unless it is a daemon or
+    /// ``blockOnClose`` is false.
     ///
     /// Python: ThreadingMixIn.process_request (Lib/socketserver.py:698)
     public func threadingProcessRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
