@@ -1369,17 +1369,13 @@ open class ForkingUnixDatagramServer: UnixDatagramServer, ForkingMixIn, @uncheck
 
 // MARK: - BaseRequestHandler
 
-/// Base class for request handler classes.
+/// The object made for each request: a service is a subclass that overrides ``handle()``.
 ///
-/// This class is instantiated for each request to be handled. The constructor sets the
-/// instance variables request, client_address and server, and then calls the handle()
-/// method. To implement a specific service, all you need to do is to derive a class which
-/// defines a handle() method.
-///
-/// The handle() method can find the request as self.request, the client address as
-/// self.client_address, and the server (in case it needs access to per-server information)
-/// as self.server. Since a separate instance is created for each request, the handle()
-/// method can define other arbitrary instance variables.
+/// The server creates one handler per request. Its initializer stores ``request``,
+/// ``clientAddress`` and ``server`` (through which ``handle()`` reaches whatever the server
+/// holds), then runs ``setup()``, ``handle()`` and ``finish()``. A handler lives for one
+/// request, so it may keep per-request state in properties of its own; in Swift they need
+/// initial values, unless the subclass writes its own `required init`.
 ///
 /// Python: BaseRequestHandler (Lib/socketserver.py:737)
 open class BaseRequestHandler {
@@ -1437,34 +1433,38 @@ open class BaseRequestHandler {
     }
 }
 
-// The following two classes make it possible to use the same service class for stream or
-// datagram servers. Each class sets up these instance variables:
-// - rfile: a file object from which receives the request is read
-// - wfile: a file object to which the reply is written
-// When the handle() method returns, wfile is flushed properly
+// StreamRequestHandler and DatagramRequestHandler give a handler the same two properties
+// whatever the server's kind, so that one handle() can serve both:
+// - rfile, to read the request from
+// - wfile, to write the reply to; finish() flushes or sends it once handle() returns
 
 // MARK: - StreamRequestHandler
 
-/// Define self.rfile and self.wfile for stream sockets.
+/// A handler for stream servers: ``rfile`` and ``wfile`` read from and write to the
+/// connection.
 ///
 /// Python: StreamRequestHandler (Lib/socketserver.py:783)
 open class StreamRequestHandler: BaseRequestHandler {
-    /// Default buffer size for rfile: -1 is buffered with `DEFAULT_BUFFER_SIZE`, 0 unbuffered
-    /// (one-byte reads for readline).
+    /// Buffering for ``rfile``: -1, the default, buffers with `DEFAULT_BUFFER_SIZE`, since a
+    /// large request read a byte at a time would be slow; 0 is unbuffered (one-byte reads for
+    /// readline).
     ///
     /// Python: StreamRequestHandler.rbufsize (Lib/socketserver.py:794)
     open class var rbufsize: Int { -1 }
-    /// Default buffer size for wfile: 0 (unbuffered, a ``_SocketWriter``), else a
-    /// buffered writer that sends on flush.
+    /// Buffering for ``wfile``: 0, the default, writes straight to the socket through a
+    /// ``_SocketWriter``, so that a reply has gone before the handler reads again; any other
+    /// value gives a buffered writer that sends on flush.
     ///
     /// Python: StreamRequestHandler.wbufsize (Lib/socketserver.py:795)
     open class var wbufsize: Int { 0 }
-    /// A timeout to apply to the request socket, if not nil.
+    /// Seconds the connection's socket calls may block, set by ``setup()``; nil leaves the
+    /// socket as `accept()` made it.
     ///
     /// Python: StreamRequestHandler.timeout (Lib/socketserver.py:798)
     open class var timeout: Double? { nil }
-    /// Disable nagle algorithm for this socket, if true. Use only when wbufsize != 0, to
-    /// avoid small packets.
+    /// Whether ``setup()`` sets `TCP_NODELAY`, so that writes leave without waiting to fill a
+    /// packet. Meant for a buffered ``wfile`` (``wbufsize`` not 0): with the unbuffered default
+    /// every write would go out as its own small packet.
     ///
     /// Python: StreamRequestHandler.disable_nagle_algorithm (Lib/socketserver.py:802)
     open class var disableNagleAlgorithm: Bool { false }
@@ -1520,8 +1520,8 @@ open class StreamRequestHandler: BaseRequestHandler {
                 do {
                     try wfile.flush()
                 } catch is OSError {
-                    // A final socket error may have occurred here, such as
-                    // the local error ECONNABORTED.
+                    // Ignored: the flush may be the first call to find the connection gone
+                    // (ECONNABORTED, say), and the request is over anyway.
                 }
             }
             try wfile.close()
@@ -1532,9 +1532,8 @@ open class StreamRequestHandler: BaseRequestHandler {
 
 // MARK: - _SocketWriter
 
-/// Simple writable BufferedIOBase implementation for a socket.
-///
-/// Does not hold data in a buffer, avoiding any need to call flush().
+/// The unbuffered ``StreamRequestHandler/wfile``: a writable BufferedIOBase whose `write`
+/// sends all its bytes at once, so there is never anything to flush.
 ///
 /// Python: _SocketWriter (Lib/socketserver.py:828)
 open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
@@ -1580,7 +1579,8 @@ open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
 
 // MARK: - DatagramRequestHandler
 
-/// Define self.rfile and self.wfile for datagram sockets.
+/// A handler for datagram servers: ``rfile`` holds the datagram, and what is written to
+/// ``wfile`` goes back to the client as one datagram when ``finish()`` runs.
 ///
 /// Python: DatagramRequestHandler (Lib/socketserver.py:847)
 open class DatagramRequestHandler: BaseRequestHandler {
