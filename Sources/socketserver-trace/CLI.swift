@@ -1,6 +1,7 @@
 // The command line: parse by hand (no packages), run a scenario with a recorder attached,
 // hand the recording to a view. Usage errors are argparse-style (exit 2): our readers come
 // from Python.
+import Diagrams
 import Glibc
 import SocketServer
 import Sockets

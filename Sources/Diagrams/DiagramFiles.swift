@@ -59,7 +59,7 @@ public enum DiagramFiles {
         var lines = [
             "# Diagrams",
             "",
-            "Generated from the code by the Tracing module (`Sources/Tracing/Diagrams/`): do not edit.",
+            "Generated from the code by the Diagrams module (`Sources/Diagrams/`): do not edit.",
             "The class diagrams come from `ClassModel`, which the tests check against the real Swift",
             "types and against CPython 3.13's MRO. Regenerate every file with:",
             "",

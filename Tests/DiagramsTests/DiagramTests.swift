@@ -10,7 +10,7 @@ import SocketServer
 import Sockets
 import Testing
 
-@testable import Tracing
+@testable import Diagrams
 
 // MARK: - Expectations taken from CPython 3.13.0
 
@@ -1350,7 +1350,7 @@ struct LifecycleTests {
 
 @Suite("diagrams/ folder")
 struct DiagramFilesTests {
-    /// The package's root, found from this file's path (Tests/TracingTests/DiagramTests.swift).
+    /// The package's root, found from this file's path (Tests/DiagramsTests/DiagramTests.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
