@@ -21,8 +21,9 @@ let package = Package(
         // The class model of socketserver.py and what is drawn from it (class diagrams, the
         // lifecycle, the MRO report), and the Mermaid and DOT text rules. Imports nothing of ours.
         .target(name: "Diagrams"),
-        // The recorder behind the seam and every view of a recording.
-        .target(name: "Tracing", dependencies: ["SocketServer", "Sockets"]),
+        // The recorder behind the seam and every view of a recording (the Mermaid view takes
+        // its text rules from Diagrams).
+        .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         .executableTarget(
             name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.

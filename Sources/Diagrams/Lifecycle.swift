@@ -216,6 +216,8 @@ enum LifecycleLayout {
     ]
 
     static func mermaid(_ phases: [(name: String, entries: [Entry])]) -> String {
+        // Dunders escaped as in the class diagrams, so that both show `__init__` alike.
+        func escaped(_ text: String) -> String { Mermaid.escape(text, dunders: true) }
         var ids: [String: String] = [:]  // "thread:x" / "class:X" → participant id
         var order: [String] = []  // ids in declaration order (left to right)
         var declarations: [String] = []
@@ -230,7 +232,7 @@ enum LifecycleLayout {
             ids[key] = id
             order.append(id)
             declarations.append(
-                "    participant \(id)" + (id == label ? "" : " as \(Mermaid.escape(label))"))
+                "    participant \(id)" + (id == label ? "" : " as \(escaped(label))"))
         }
         let entries = phases.flatMap(\.entries)
         for entry in entries {
@@ -262,7 +264,7 @@ enum LifecycleLayout {
             let left = span.first ?? order[0]
             let right = span.last ?? order[0]
             let over = left == right ? left : "\(left),\(right)"
-            lines.append("    Note over \(over): \(index + 1). \(Mermaid.escape(phase.name))")
+            lines.append("    Note over \(over): \(index + 1). \(escaped(phase.name))")
             // The caller of each call: the class of the innermost open call on its thread.
             var open: [String: [(depth: Int, id: String)]] = [:]
             for entry in phase.entries {
@@ -271,8 +273,7 @@ enum LifecycleLayout {
                 while let top = stack.last, top.depth >= entry.call.depth { stack.removeLast() }
                 let from = stack.last?.id ?? ids["thread:\(thread)"]!
                 let to = ids["class:\(entry.call.definingClass)"]!
-                let text =
-                    Mermaid.escape(entry.call.method) + "()" + (entry.repeated ? " (repeated)" : "")
+                let text = escaped(entry.call.method) + "()" + (entry.repeated ? " (repeated)" : "")
                 lines.append("    \(from)->>\(to): \(text)")
                 stack.append((entry.call.depth, to))
                 open[thread] = stack

@@ -1110,6 +1110,22 @@ struct MermaidTests {
         #expect(text.contains("+_handle_request_noblock()"))
     }
 
+    /// The one escaper every Mermaid text of the package goes through (the trace view of
+    /// Tracing too): syntax characters as entity codes, one line, no trailing blanks; dunders
+    /// only when asked.
+    @Test func theSharedEscaper() {
+        #expect(Mermaid.escape("a;b#c") == "a#59;b#35;c")
+        #expect(Mermaid.escape("<socket fd=3> \"x\" 100%") == "#lt;socket fd=3#gt; #quot;x#quot; 100#37;")
+        #expect(Mermaid.escape("two\nlines\r") == "two lines")
+        #expect(Mermaid.escape("__init__ server_address") == "__init__ server_address")
+        #expect(Mermaid.escape("__init__ a_b", dunders: true) == "#95;#95;init#95;#95; a#95;b")
+        #expect(Mermaid.escape("_handle_request_noblock", dunders: true) == "_handle_request_noblock")
+        for text in ["hello world", "TCPServer", "Thread-1 (process_request_thread)"] {
+            #expect(Mermaid.escape(text) == text)
+            #expect(Mermaid.escape(text, dunders: true) == text)
+        }
+    }
+
     @Test func lifecycleIsASequenceDiagram() {
         let text = renderLifecycle(phases: sampleLifecycle(), format: .mermaid)
         #expect(checkMermaidSequenceDiagram(text).isEmpty, "\(checkMermaidSequenceDiagram(text))")
