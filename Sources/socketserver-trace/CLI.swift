@@ -334,7 +334,7 @@ enum CLI {
             }
         }
         if let writeDirectory {
-            for file in allDiagramFiles(lifecycle: try lifecyclePhases()) {
+            for file in DiagramFiles.all(lifecycle: try lifecyclePhases()) {
                 try emit(file.contents, to: writeDirectory + "/" + file.name)
             }
             return

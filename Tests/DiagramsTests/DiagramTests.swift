@@ -1371,14 +1371,14 @@ struct DiagramFilesTests {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func everyDiagramInEveryFormatIsGenerated() {
-        let names = allDiagramFiles().map(\.name)
+        let names = DiagramFiles.all().map(\.name)
         for kind in DiagramKind.classKinds {
             for format in DiagramFormat.allCases {
                 #expect(names.contains("\(kind.rawValue).\(format.fileExtension)"))
             }
         }
         #expect(names.contains("README.md"))
-        let withLifecycle = allDiagramFiles(lifecycle: sampleLifecycle()).map(\.name)
+        let withLifecycle = DiagramFiles.all(lifecycle: sampleLifecycle()).map(\.name)
         #expect(withLifecycle.contains("lifecycle.mmd"))
     }
 
@@ -1388,7 +1388,7 @@ struct DiagramFilesTests {
     /// need a traced run of the CLI's scenario, so CLITests checks every file through the CLI.
     @Test func committedFilesAreWhatTheCodeGenerates() throws {
         let folder = Self.root.appendingPathComponent("diagrams")
-        let files = allDiagramFiles().filter { $0.name != "README.md" }
+        let files = DiagramFiles.all().filter { $0.name != "README.md" }
         for file in files {
             let url = folder.appendingPathComponent(file.name)
             let committed = try? Data(contentsOf: url)
