@@ -69,7 +69,13 @@ enum CLI {
         guard let word = arguments.first else {
             return try runScenario(defaultScenario, Options())
         }
-        if let option = mainOptions.first(where: { $0.flags.contains(word) }) {
+        let (flag, attached) = splitAttachedValue(word)
+        if let option = mainOptions.first(where: { $0.flags.contains(flag) }) {
+            if let attached {
+                throw UsageError(
+                    message: "argument \(option.flags.joined(separator: "/")): ignored explicit argument \(pyStrRepr(attached))",
+                    usage: mainUsage)
+            }
             switch option.action {
             case .help: return try write(mainHelp)
             case .version: return try write(version + "\n")

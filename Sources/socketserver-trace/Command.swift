@@ -31,7 +31,8 @@ struct Argument<Settings> {
     enum Shape {
         /// `--reject`: takes no value.
         case flag
-        /// `--server NAME`: takes one value, the next word.
+        /// `--server NAME`: takes one value, the next word or what follows `=`
+        /// (`--server=NAME`).
         case option(metavar: String)
         /// `CLASS`: a word that is no option; `required` says when it must be given.
         case positional(required: (Settings) -> Bool)
@@ -199,11 +200,21 @@ struct Command<Settings> {
                 try accept(positional, word)
                 continue
             }
-            guard let option = arguments.first(where: { !$0.isPositional && $0.name == word }) else {
+            // `--format=jsonl`, as argparse takes it: the value is what follows the first `=`.
+            let (flag, attached) = splitAttachedValue(word)
+            if helpFlags.contains(flag), let attached {
+                throw fail("argument \(helpFlags.joined(separator: "/")): ignored explicit argument \(pyStrRepr(attached))")
+            }
+            guard let option = arguments.first(where: { !$0.isPositional && $0.name == flag }) else {
                 throw fail("unrecognized arguments: \(word)")
             }
             if option.metavar == nil {
+                if let attached {
+                    throw fail("argument \(option.name): ignored explicit argument \(pyStrRepr(attached))")
+                }
                 try accept(option, "")
+            } else if let attached {
+                try accept(option, attached)
             } else {
                 guard let value = items.popFirst(), !value.hasPrefix("--") else {
                     throw fail("argument \(option.name): expected one argument")
@@ -219,6 +230,12 @@ struct Command<Settings> {
         if let problem = problem(settings) { throw fail(problem) }
         try body(settings)
     }
+}
+
+/// `--name=value` as the flag and the value; any other word as itself and nil.
+func splitAttachedValue(_ word: String) -> (flag: String, value: String?) {
+    guard word.hasPrefix("--"), let equals = word.firstIndex(of: "=") else { return (word, nil) }
+    return (String(word[..<equals]), String(word[word.index(after: equals)...]))
 }
 
 /// A row of a help table: a label, its help, and a list wrapped under the help.

@@ -28,6 +28,12 @@ struct CLITests {
             (["serve", "--port", "70000"], "argument --port: must be 0 to 65535"),
             (["diagram", "planets"], "argument KIND: invalid choice: 'planets'"),
             (["mro", "NoSuchClass"], "unknown class 'NoSuchClass'"),
+            (["run", "--format=xml"], "argument --format: invalid choice: 'xml'"),
+            (["run", "--requests=many"], "argument --requests: invalid int value: 'many'"),
+            (["run", "--reject=yes"], "argument --reject: ignored explicit argument 'yes'"),
+            (["run", "--bogus=1"], "unrecognized arguments: --bogus=1"),
+            (["serve", "--port=70000"], "argument --port: must be 0 to 65535"),
+            (["diagram", "--format=png", "servers"], "argument --format: invalid choice: 'png'"),
         ]
         for (arguments, reason) in cases {
             let result = try runTool(arguments)
@@ -38,6 +44,26 @@ struct CLITests {
             #expect(lines.last.map { $0.hasPrefix("socketserver-trace: error: ") && $0.contains(reason) } == true,
                     "\(arguments): \(result.stderr)")
         }
+    }
+
+    @Test("--opt=value reads as --opt value, as argparse takes it", .timeLimit(.minutes(1)))
+    func attachedValues() throws {
+        // The golden files hold what the spaced forms print.
+        let cases: [(golden: String, arguments: [String])] = [
+            ("sync.jsonl", ["run", "--format=jsonl"]),
+            ("threading.seq.txt", ["run", "--server=ThreadingTCPServer", "--requests=2", "--format=sequence"]),
+            ("udp.mmd", ["run", "--server=UDPServer", "--handler=datagram", "--requests", "2", "--format=mermaid"]),
+            ("timeout.txt", ["run", "--requests=0", "--mode=handle_request", "--timeout=0.2"]),
+        ]
+        for (golden, arguments) in cases {
+            let result = try runTool(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let expected = try String(contentsOf: goldenDirectory.appendingPathComponent(golden), encoding: .utf8)
+            #expect(result.stdout == expected, "\(arguments) differs from \(golden)")
+        }
+        let diagram = try runTool(["diagram", "--format=mermaid", "servers"])
+        let committed = try String(contentsOf: packageRoot.appendingPathComponent("diagrams/servers.mmd"), encoding: .utf8)
+        #expect(diagram.stdout == committed)
     }
 
     @Test("an address in use is a clear error, not a crash", .timeLimit(.minutes(1)))
