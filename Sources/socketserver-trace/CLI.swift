@@ -2,7 +2,6 @@
 // hand the recording to a view. Each command declares its arguments once, in a table
 // (Command.swift) that drives its parsing, its usage line and its help; this file holds the
 // top level: the list of commands, the tool's own options, and what every command shares.
-import Diagrams
 import Glibc
 import SocketServer
 import Sockets
@@ -59,6 +58,9 @@ enum CLI {
         } catch let error as UsageError {
             sys.writeStderr("\(error.usage)\n\(program): error: \(error.message)\n")
             exit(2)
+        } catch let error as ToolError {
+            sys.writeStderr("\(program): error: \(error.message)\n")
+            exit(1)
         } catch {
             sys.writeStderr("\(program): error: \(pythonExceptionLine(error))\n")
             exit(1)
@@ -116,6 +118,7 @@ enum CLI {
 
     /// Run `scenario` traced and print the recording, then the clients' replies.
     static func runScenario(_ scenario: Scenario, _ options: Options) throws {
+        let output = try Output(options.output, argument: "--output")
         let machine = options.output == nil && [.jsonl, .chrome, .mermaid].contains(options.format)
         setProgramOutput(machine ? 2 : 1)
         let recorder = Recorder(deterministic: !options.realClock)
@@ -131,28 +134,20 @@ enum CLI {
         let text = render(
             recorder.recording(), as: options.format,
             color: options.output == nil && useColor(1))
-        try emit(text, to: options.output)
+        try emit(text, to: output)
+        try output.close()
         for (i, reply) in replies.enumerated() {
-            say("client \(i + 1) received: \(reply)")
+            try Output.program.write("client \(i + 1) received: \(reply)\n")
         }
     }
 
     /// Write `text` to standard output.
     static func write(_ text: String) throws {
-        print(text, terminator: "")
-        fflush(nil)
+        try Output.standard.write(text)
     }
 
-    /// Write `text` to FILE or standard output, ending it with a newline.
-    static func emit(_ text: String, to path: String?) throws {
-        let body = text.hasSuffix("\n") ? text : text + "\n"
-        guard let path else {
-            return try write(body)
-        }
-        guard let file = fopen(path, "w") else {
-            throw OSError(errno: errno, filename: path)
-        }
-        fputs(body, file)
-        fclose(file)
+    /// Write `text` to `output`, ending it with a newline.
+    static func emit(_ text: String, to output: Output) throws {
+        try output.write(text.hasSuffix("\n") ? text : text + "\n")
     }
 }

@@ -43,8 +43,11 @@ extension CLI {
 
     static func diagram(_ settings: DiagramSettings) throws {
         if let directory = settings.writeDirectory {
+            try checkWritableFolder(directory, argument: "--write")
             for file in DiagramFiles.all(lifecycle: try lifecyclePhases()) {
-                try emit(file.contents, to: directory + "/" + file.name)
+                let output = try Output(directory + "/" + file.name, argument: "--write")
+                try emit(file.contents, to: output)
+                try output.close()
             }
             return
         }
