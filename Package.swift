@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Sockets", targets: ["Sockets"]),
         .library(name: "SocketServer", targets: ["SocketServer"]),
         .library(name: "Tracing", targets: ["Tracing"]),
+        .library(name: "Diagrams", targets: ["Diagrams"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
     ],
     targets: [
@@ -17,19 +18,25 @@ let package = Package(
         .target(name: "Sockets"),
         // The port of Lib/socketserver.py, the `threading` subset and the trace seam.
         .target(name: "SocketServer", dependencies: ["Sockets"]),
-        // The recorder behind the seam and every view of a recording.
-        .target(name: "Tracing", dependencies: ["SocketServer", "Sockets"]),
+        // The class model of socketserver.py and what is drawn from it (class diagrams, the
+        // lifecycle, the MRO report), and the Mermaid and DOT text rules. Imports nothing of ours.
+        .target(name: "Diagrams"),
+        // The recorder behind the seam and every view of a recording (the Mermaid view takes
+        // its text rules from Diagrams).
+        .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         .executableTarget(
-            name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
         .testTarget(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
+        // The class model checked against the real Swift types of SocketServer.
+        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(
-            name: "CLITests", dependencies: ["socketserver-trace", "Tracing"],
+            name: "CLITests", dependencies: ["socketserver-trace", "Tracing", "Diagrams"],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,9 +2,11 @@
 //
 // A participant per lane (`P0_T1` as `P0/T1 Thread-1 (serve_forever)`); each call is a message
 // from its lane to itself, nesting shown by `· ` marks; a thread start or fork is a message to
-// the new lane; a raise is a cross (`-x`). Mermaid reads `;` and `#` as syntax and renders
-// `<...>` as HTML, and `%%` starts a comment anywhere: those and quotes become entity codes
-// (`#59;`, `#35;`, `#lt;`, `#37;`, ...).
+// the new lane; a raise is a cross (`-x`). Texts go through the Diagrams module's
+// `Mermaid.escape`, the one Mermaid escaper of the package: Mermaid reads `;` and `#` as syntax
+// and renders `<...>` as HTML, and `%%` starts a comment anywhere: those and quotes become
+// entity codes (`#59;`, `#35;`, `#lt;`, `#37;`, ...).
+import Diagrams
 
 /// `recording` as a Mermaid `sequenceDiagram`.
 ///
@@ -17,7 +19,7 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
     var lines = ["sequenceDiagram"]
     for lane in view.lanes {
         let title = lane.name.isEmpty ? lane.key : "\(lane.key) \(lane.name)"
-        lines.append("    participant \(mermaidID(lane.key)) as \(mermaidText(title))")
+        lines.append("    participant \(mermaidID(lane.key)) as \(Mermaid.escape(title))")
     }
     for (index, row) in view.rows.enumerated() {
         let me = mermaidID(row.laneKey)
@@ -38,24 +40,24 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
                 }
             }
             if !view.deterministic, row.folded > 1 { text += " ×\(row.folded)" }
-            lines.append("    \(me)->>\(me): \(mermaidText(text))")
+            lines.append("    \(me)->>\(me): \(Mermaid.escape(text))")
         case .return:
             guard let partner = row.partner, !view.rows[partner].leaf else { continue }
             let result = resultText(row.detail)
             guard result != "None" else { continue }
-            lines.append("    \(me)-->>\(me): \(mermaidText(marks + "← " + cutText(result, to: detailLimit)))")
+            lines.append("    \(me)-->>\(me): \(Mermaid.escape(marks + "← " + cutText(result, to: detailLimit)))")
         case .raise:
             guard let partner = row.partner, !view.rows[partner].leaf else { continue }
-            lines.append("    \(me)-x\(me): \(mermaidText(marks + "✗ " + cutText(row.detail, to: detailLimit)))")
+            lines.append("    \(me)-x\(me): \(Mermaid.escape(marks + "✗ " + cutText(row.detail, to: detailLimit)))")
         case .orphan:
             let event = row.event!
             let text = marks + "← " + event.method + " " + cutText(resultText(row.detail), to: detailLimit)
-            lines.append("    \(me)-->>\(me): \(mermaidText(text))")
+            lines.append("    \(me)-->>\(me): \(Mermaid.escape(text))")
         case .spawn:
             let spawn = row.spawn!
             let target = mermaidID("\(spawn.process)/\(spawn.thread)")
             let text = spawn.kind == .fork ? "fork \(spawn.process)" : "start \(spawn.thread) \(row.detail)"
-            lines.append("    \(me)->>\(target): \(mermaidText(text))")
+            lines.append("    \(me)->>\(target): \(Mermaid.escape(text))")
         }
     }
     return lines.map { $0 + "\n" }.joined()
@@ -64,31 +66,4 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
 /// A lane key as a Mermaid identifier: `P0/T1` → `P0_T1`, `P1.2/T0` → `P1_2_T0`.
 func mermaidID(_ key: String) -> String {
     String(key.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
-}
-
-/// Text Mermaid shows as it is: its syntax characters as entity codes, on one line.
-func mermaidText(_ text: String) -> String {
-    var out = ""
-    for character in text {
-        switch character {
-        case "#": out += "#35;"
-        case ";": out += "#59;"
-        case "<": out += "#lt;"
-        case ">": out += "#gt;"
-        case "\"": out += "#quot;"
-        case "%": out += "#37;"
-        case "\n", "\r": out += " "
-        default: out.append(character)
-        }
-    }
-    return out.trimmingTrailingWhitespace()
-}
-
-extension String {
-    /// The string without trailing blanks (Mermaid trims them; keep the file tidy).
-    fileprivate func trimmingTrailingWhitespace() -> String {
-        var end = endIndex
-        while end > startIndex, self[index(before: end)].isWhitespace { end = index(before: end) }
-        return String(self[..<end])
-    }
 }

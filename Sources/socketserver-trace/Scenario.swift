@@ -5,50 +5,69 @@ import SocketServer
 import Sockets
 import Synchronization
 
-/// The twelve concrete server classes, by Python name.
-let serverClasses: [(name: String, type: TCPServer.Type)] = [
-    ("TCPServer", TCPServer.self), ("UDPServer", UDPServer.self),
-    ("ForkingUDPServer", ForkingUDPServer.self), ("ForkingTCPServer", ForkingTCPServer.self),
-    ("ThreadingUDPServer", ThreadingUDPServer.self),
-    ("ThreadingTCPServer", ThreadingTCPServer.self),
-    ("UnixStreamServer", UnixStreamServer.self), ("UnixDatagramServer", UnixDatagramServer.self),
-    ("ThreadingUnixStreamServer", ThreadingUnixStreamServer.self),
-    ("ThreadingUnixDatagramServer", ThreadingUnixDatagramServer.self),
-    ("ForkingUnixStreamServer", ForkingUnixStreamServer.self),
-    ("ForkingUnixDatagramServer", ForkingUnixDatagramServer.self),
+/// A concrete server class of socketserver.py, as `--server` names it.
+struct ServerClass: Sendable {
+    /// The Python name, which is the Swift one too (`"ThreadingTCPServer"`).
+    let name: String
+    /// The port's class.
+    let type: TCPServer.Type
+    /// The same class with `verify_request` returning False, as a Python user would write it
+    /// (`class RejectingTCPServer(TCPServer): def verify_request(self, *a): return False`);
+    /// traces name it, as CPython's do, `Rejecting` + `name`.
+    let rejecting: TCPServer.Type
+
+    init(_ name: String, _ type: TCPServer.Type, rejecting: TCPServer.Type) {
+        assert(_typeName(type, qualified: false) == name, "\(type) is not Python's \(name)")
+        assert(
+            _typeName(rejecting, qualified: false) == "Rejecting" + name
+                && _getSuperclass(rejecting) == type,
+            "\(rejecting) is not Rejecting\(name), a subclass of \(name)")
+        self.name = name
+        self.type = type
+        self.rejecting = rejecting
+    }
+}
+
+/// The twelve concrete server classes, in the order of Lib/socketserver.py, each with its
+/// rejecting variant (declared right below, one line each).
+let serverClasses: [ServerClass] = [
+    ServerClass("TCPServer", TCPServer.self, rejecting: RejectingTCPServer.self),
+    ServerClass("UDPServer", UDPServer.self, rejecting: RejectingUDPServer.self),
+    ServerClass("ForkingUDPServer", ForkingUDPServer.self, rejecting: RejectingForkingUDPServer.self),
+    ServerClass("ForkingTCPServer", ForkingTCPServer.self, rejecting: RejectingForkingTCPServer.self),
+    ServerClass("ThreadingUDPServer", ThreadingUDPServer.self, rejecting: RejectingThreadingUDPServer.self),
+    ServerClass("ThreadingTCPServer", ThreadingTCPServer.self, rejecting: RejectingThreadingTCPServer.self),
+    ServerClass("UnixStreamServer", UnixStreamServer.self, rejecting: RejectingUnixStreamServer.self),
+    ServerClass("UnixDatagramServer", UnixDatagramServer.self, rejecting: RejectingUnixDatagramServer.self),
+    ServerClass(
+        "ThreadingUnixStreamServer", ThreadingUnixStreamServer.self,
+        rejecting: RejectingThreadingUnixStreamServer.self),
+    ServerClass(
+        "ThreadingUnixDatagramServer", ThreadingUnixDatagramServer.self,
+        rejecting: RejectingThreadingUnixDatagramServer.self),
+    ServerClass(
+        "ForkingUnixStreamServer", ForkingUnixStreamServer.self,
+        rejecting: RejectingForkingUnixStreamServer.self),
+    ServerClass(
+        "ForkingUnixDatagramServer", ForkingUnixDatagramServer.self,
+        rejecting: RejectingForkingUnixDatagramServer.self),
 ]
 
-/// The same classes with `verify_request` returning False, as a Python user would subclass
-/// them (`class S(TCPServer): def verify_request(self, *a): return False`).
-let rejectingClasses: [String: TCPServer.Type] = [
-    "TCPServer": RejectingTCPServer.self, "UDPServer": RejectingUDPServer.self,
-    "ForkingUDPServer": RejectingForkingUDPServer.self,
-    "ForkingTCPServer": RejectingForkingTCPServer.self,
-    "ThreadingUDPServer": RejectingThreadingUDPServer.self,
-    "ThreadingTCPServer": RejectingThreadingTCPServer.self,
-    "UnixStreamServer": RejectingUnixStreamServer.self,
-    "UnixDatagramServer": RejectingUnixDatagramServer.self,
-    "ThreadingUnixStreamServer": RejectingThreadingUnixStreamServer.self,
-    "ThreadingUnixDatagramServer": RejectingThreadingUnixDatagramServer.self,
-    "ForkingUnixStreamServer": RejectingForkingUnixStreamServer.self,
-    "ForkingUnixDatagramServer": RejectingForkingUnixDatagramServer.self,
-]
-
-/// verify_request for the rejecting classes.
-func rejectRequest() -> Bool { false }
-
-final class RejectingTCPServer: TCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingUDPServer: UDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingForkingUDPServer: ForkingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingForkingTCPServer: ForkingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingThreadingUDPServer: ThreadingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingThreadingTCPServer: ThreadingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingUnixStreamServer: UnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingUnixDatagramServer: UnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingThreadingUnixStreamServer: ThreadingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingThreadingUnixDatagramServer: ThreadingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingForkingUnixStreamServer: ForkingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
-final class RejectingForkingUnixDatagramServer: ForkingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { rejectRequest() } }
+// The rejecting variants of the table. Only a subclass can override verifyRequest, and Swift
+// has no subclass of a class parameter (`class Rejecting<Base: TCPServer>: Base` does not
+// compile), so there is one per class; a trace names each by its Swift name.
+final class RejectingTCPServer: TCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingUDPServer: UDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingForkingUDPServer: ForkingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingForkingTCPServer: ForkingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingThreadingUDPServer: ThreadingUDPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingThreadingTCPServer: ThreadingTCPServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingUnixStreamServer: UnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingUnixDatagramServer: UnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingThreadingUnixStreamServer: ThreadingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingThreadingUnixDatagramServer: ThreadingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingForkingUnixStreamServer: ForkingUnixStreamServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
+final class RejectingForkingUnixDatagramServer: ForkingUnixDatagramServer, @unchecked Sendable { override func verifyRequest(_: Request, _: SocketAddress) -> Bool { false } }
 
 /// Where handlers print (the notes' `print`): standard output, or standard error when a
 /// machine-readable trace goes to standard output. Unbuffered, so a forked child's lines
@@ -148,9 +167,8 @@ struct Scenario: Sendable {
     var payload: @Sendable (Int) -> [UInt8] = { Array("hello \($0)\n".utf8) }
 
     var serverType: TCPServer.Type {
-        reject
-            ? rejectingClasses[serverName]!
-            : serverClasses.first { $0.name == serverName }!.type
+        let server = serverClasses.first { $0.name == serverName }!
+        return reject ? server.rejecting : server.type
     }
     var isDatagram: Bool { serverType.socketType == Sockets.SOCK_DGRAM }
     var isUnix: Bool { serverType.addressFamily == Sockets.AF_UNIX }

@@ -28,6 +28,12 @@ struct CLITests {
             (["serve", "--port", "70000"], "argument --port: must be 0 to 65535"),
             (["diagram", "planets"], "argument KIND: invalid choice: 'planets'"),
             (["mro", "NoSuchClass"], "unknown class 'NoSuchClass'"),
+            (["run", "--format=xml"], "argument --format: invalid choice: 'xml'"),
+            (["run", "--requests=many"], "argument --requests: invalid int value: 'many'"),
+            (["run", "--reject=yes"], "argument --reject: ignored explicit argument 'yes'"),
+            (["run", "--bogus=1"], "unrecognized arguments: --bogus=1"),
+            (["serve", "--port=70000"], "argument --port: must be 0 to 65535"),
+            (["diagram", "--format=png", "servers"], "argument --format: invalid choice: 'png'"),
         ]
         for (arguments, reason) in cases {
             let result = try runTool(arguments)
@@ -38,6 +44,26 @@ struct CLITests {
             #expect(lines.last.map { $0.hasPrefix("socketserver-trace: error: ") && $0.contains(reason) } == true,
                     "\(arguments): \(result.stderr)")
         }
+    }
+
+    @Test("--opt=value reads as --opt value, as argparse takes it", .timeLimit(.minutes(1)))
+    func attachedValues() throws {
+        // The golden files hold what the spaced forms print.
+        let cases: [(golden: String, arguments: [String])] = [
+            ("sync.jsonl", ["run", "--format=jsonl"]),
+            ("threading.seq.txt", ["run", "--server=ThreadingTCPServer", "--requests=2", "--format=sequence"]),
+            ("udp.mmd", ["run", "--server=UDPServer", "--handler=datagram", "--requests", "2", "--format=mermaid"]),
+            ("timeout.txt", ["run", "--requests=0", "--mode=handle_request", "--timeout=0.2"]),
+        ]
+        for (golden, arguments) in cases {
+            let result = try runTool(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let expected = try String(contentsOf: goldenDirectory.appendingPathComponent(golden), encoding: .utf8)
+            #expect(result.stdout == expected, "\(arguments) differs from \(golden)")
+        }
+        let diagram = try runTool(["diagram", "--format=mermaid", "servers"])
+        let committed = try String(contentsOf: packageRoot.appendingPathComponent("diagrams/servers.mmd"), encoding: .utf8)
+        #expect(diagram.stdout == committed)
     }
 
     @Test("an address in use is a clear error, not a crash", .timeLimit(.minutes(1)))
@@ -97,11 +123,84 @@ struct CLITests {
     func outputFile() throws {
         let path = NSTemporaryDirectory() + "ssw-trace-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try runTool(["run", "--format", "chrome", "--output", path])
-        #expect(result.status == 0)
-        #expect(result.stdout.contains("client 1 received: b'HELLO 1'"))
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] != nil)
+        for spelling in [["--output", path], ["--output=\(path)"]] {
+            try? FileManager.default.removeItem(atPath: path)
+            let result = try runTool(["run", "--format", "chrome"] + spelling)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("client 1 received: b'HELLO 1'"))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["traceEvents"] != nil)
+        }
+    }
+
+    @Test("a path that cannot be written is an error before the run: exit 1, one line on stderr", .timeLimit(.minutes(1)))
+    func badOutputPath() throws {
+        let missing = "/nonexistent-ssw-\(getpid())/trace.json"
+        let result = try runTool(["run", "--output", missing])
+        #expect(result.status == 1)
+        // The scenario did not run: its handler would have printed "127.0.0.1 wrote:".
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        #expect(
+            result.stderr == "socketserver-trace: error: argument --output: can't open '\(missing)': "
+                + "[Errno 2] No such file or directory: '\(missing)'\n")
+        let folder = try runTool(["run", "--format=jsonl", "--output=/"])
+        #expect(folder.status == 1)
+        #expect(folder.stdout.isEmpty && !folder.stderr.contains("wrote:"), "\(folder.stdout)\(folder.stderr)")
+        #expect(folder.stderr == "socketserver-trace: error: argument --output: can't open '/': [Errno 21] Is a directory: '/'\n")
+        // diagram --write: the folder is checked before the lifecycle's traced run (whose
+        // handler prints on stderr).
+        let write = try runTool(["diagram", "--write", "/nonexistent-ssw-\(getpid())"])
+        #expect(write.status == 1)
+        #expect(
+            write.stderr == "socketserver-trace: error: argument --write: can't write into '/nonexistent-ssw-\(getpid())': "
+                + "[Errno 2] No such file or directory: '/nonexistent-ssw-\(getpid())'\n")
+    }
+
+    @Test("a write that fails is an error: exit 1 and the reason on stderr", .timeLimit(.minutes(2)))
+    func writeErrors() throws {
+        let full = try runTool(["run", "--output", "/dev/full"])
+        #expect(full.status == 1)
+        #expect(full.stderr.hasSuffix("socketserver-trace: error: can't write '/dev/full': [Errno 28] No space left on device\n"), "\(full.stderr)")
+        // Standard output on a full device, for everything the tool prints there.
+        let commands = [
+            [], ["run"], ["run", "--output", "/dev/null"], ["--help"], ["--version"], ["run", "--help"],
+            ["diagram", "servers"], ["mro", "TCPServer"],
+        ]
+        for arguments in commands {
+            let result = try runCommand(["/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full", toolPath] + arguments, timeout: 60)
+            #expect(result.status == 1, "\(arguments): \(result.stderr)")
+            #expect(
+                result.stderr.hasSuffix("socketserver-trace: error: can't write to standard output: [Errno 28] No space left on device\n"),
+                "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test("diagram all --write writes what diagrams/ holds, byte for byte", .timeLimit(.minutes(1)))
+    func writeDiagrams() throws {
+        let folder = NSTemporaryDirectory() + "ssw-diagrams-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try runTool(["diagram", "all", "--write", folder])
+        #expect(result.status == 0, "\(result.stderr)")
+        let committed = packageRoot.appendingPathComponent("diagrams").path
+        let names = try FileManager.default.contentsOfDirectory(atPath: committed).filter { !$0.hasPrefix(".") }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder)) == Set(names))
+        for name in names {
+            #expect(
+                FileManager.default.contents(atPath: folder + "/" + name) == FileManager.default.contents(atPath: committed + "/" + name),
+                "diagrams/\(name) differs from what the CLI writes")
+        }
+    }
+
+    @Test("a usage error shows the usage line of the command's help", .timeLimit(.minutes(1)))
+    func usageMatchesHelp() throws {
+        for command in ["run", "serve", "diagram", "mro"] {
+            let help = try runTool([command, "--help"]).stdout
+            let error = try runTool([command, "--bogus"]).stderr
+            let usage = error.split(separator: "\n").dropLast().joined(separator: "\n")
+            #expect(usage.hasPrefix("usage: socketserver-trace \(command) [-h]"), "\(error)")
+            #expect(help.contains("\n\n\(usage)\n\n"), "\(command): \(usage)")
+        }
     }
 
     @Test("no colour when NO_COLOR is set or the output is not a terminal", .timeLimit(.minutes(1)))

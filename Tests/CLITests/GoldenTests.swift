@@ -22,6 +22,12 @@ let goldenFormats: [(format: String, ext: String)] = [
     ("tree", "txt"), ("sequence", "seq.txt"), ("jsonl", "jsonl"), ("chrome", "json"), ("mermaid", "mmd"),
 ]
 
+/// Every help page, compared whole: golden file → the command before `--help` (or `-h`).
+let goldenHelpPages: [(name: String, command: [String])] = [
+    ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
+    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]),
+]
+
 let goldenDirectory = packageRoot.appendingPathComponent("Tests/CLITests/Golden")
 
 /// Compare `actual` with the golden file `name`, or write it when UPDATE_GOLDEN is set.
@@ -50,6 +56,17 @@ struct GoldenTests {
         let result = try runTool([])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         try checkGolden("default.txt", result.stdout)
+    }
+
+    @Test("every help page, whole, for --help and -h", .timeLimit(.minutes(1)), arguments: goldenHelpPages.map(\.name))
+    func helpPage(_ name: String) throws {
+        let command = goldenHelpPages.first { $0.name == name }!.command
+        for flag in ["--help", "-h"] {
+            let result = try runTool(command + [flag])
+            #expect(result.status == 0, "\(command) \(flag): \(result.stderr)")
+            #expect(result.stderr.isEmpty, "\(command) \(flag): \(result.stderr)")
+            try checkGolden(name, result.stdout)
+        }
     }
 
     @Test("every view of every golden scenario", .timeLimit(.minutes(5)), arguments: goldenScenarios.map(\.name))

@@ -3,6 +3,7 @@
 // diagram or an MRO table that lies fails here.
 import Foundation
 import Testing
+import Diagrams
 import Tracing
 
 @Suite("ResolutionTests")

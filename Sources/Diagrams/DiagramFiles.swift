@@ -1,7 +1,6 @@
 // The files of `diagrams/`: every diagram in every format, plus a README that shows the
 // Mermaid ones on GitHub. A test regenerates them in memory and fails on any difference from
 // the committed files, so the folder cannot drift from the code.
-import Foundation
 
 /// The contents of `diagrams/`, generated.
 public enum DiagramFiles {
@@ -30,16 +29,6 @@ public enum DiagramFiles {
         return files
     }
 
-    /// Writes `all(lifecycle:)` into `directory` (created if missing), replacing the files.
-    public static func write(to directory: String, lifecycle: [LifecyclePhase]? = nil) throws {
-        let folder = URL(fileURLWithPath: directory, isDirectory: true)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for file in all(lifecycle: lifecycle) {
-            try Data(file.contents.utf8).write(
-                to: folder.appendingPathComponent(file.name), options: .atomic)
-        }
-    }
-
     private static let descriptions: [DiagramKind: String] = [
         .servers: "The server classes, as the notes draw them: BaseServer → TCPServer →"
             + " UDPServer, with UnixStreamServer beside TCPServer and UnixDatagramServer beside"
@@ -59,7 +48,7 @@ public enum DiagramFiles {
         var lines = [
             "# Diagrams",
             "",
-            "Generated from the code by the Tracing module (`Sources/Tracing/Diagrams/`): do not edit.",
+            "Generated from the code by the Diagrams module (`Sources/Diagrams/`): do not edit.",
             "The class diagrams come from `ClassModel`, which the tests check against the real Swift",
             "types and against CPython 3.13's MRO. Regenerate every file with:",
             "",
@@ -89,12 +78,4 @@ public enum DiagramFiles {
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// Every file of `diagrams/` (name and contents): the class diagrams in each format, the
-/// lifecycle ones when `lifecycle` is given, and the README.
-public func allDiagramFiles(lifecycle: [LifecyclePhase]? = nil) -> [(
-    name: String, contents: String
-)] {
-    DiagramFiles.all(lifecycle: lifecycle)
 }

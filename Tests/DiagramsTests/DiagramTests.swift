@@ -10,7 +10,7 @@ import SocketServer
 import Sockets
 import Testing
 
-@testable import Tracing
+@testable import Diagrams
 
 // MARK: - Expectations taken from CPython 3.13.0
 
@@ -1110,6 +1110,22 @@ struct MermaidTests {
         #expect(text.contains("+_handle_request_noblock()"))
     }
 
+    /// The one escaper every Mermaid text of the package goes through (the trace view of
+    /// Tracing too): syntax characters as entity codes, one line, no trailing blanks; dunders
+    /// only when asked.
+    @Test func theSharedEscaper() {
+        #expect(Mermaid.escape("a;b#c") == "a#59;b#35;c")
+        #expect(Mermaid.escape("<socket fd=3> \"x\" 100%") == "#lt;socket fd=3#gt; #quot;x#quot; 100#37;")
+        #expect(Mermaid.escape("two\nlines\r") == "two lines")
+        #expect(Mermaid.escape("__init__ server_address") == "__init__ server_address")
+        #expect(Mermaid.escape("__init__ a_b", dunders: true) == "#95;#95;init#95;#95; a#95;b")
+        #expect(Mermaid.escape("_handle_request_noblock", dunders: true) == "_handle_request_noblock")
+        for text in ["hello world", "TCPServer", "Thread-1 (process_request_thread)"] {
+            #expect(Mermaid.escape(text) == text)
+            #expect(Mermaid.escape(text, dunders: true) == text)
+        }
+    }
+
     @Test func lifecycleIsASequenceDiagram() {
         let text = renderLifecycle(phases: sampleLifecycle(), format: .mermaid)
         #expect(checkMermaidSequenceDiagram(text).isEmpty, "\(checkMermaidSequenceDiagram(text))")
@@ -1350,19 +1366,19 @@ struct LifecycleTests {
 
 @Suite("diagrams/ folder")
 struct DiagramFilesTests {
-    /// The package's root, found from this file's path (Tests/TracingTests/DiagramTests.swift).
+    /// The package's root, found from this file's path (Tests/DiagramsTests/DiagramTests.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func everyDiagramInEveryFormatIsGenerated() {
-        let names = allDiagramFiles().map(\.name)
+        let names = DiagramFiles.all().map(\.name)
         for kind in DiagramKind.classKinds {
             for format in DiagramFormat.allCases {
                 #expect(names.contains("\(kind.rawValue).\(format.fileExtension)"))
             }
         }
         #expect(names.contains("README.md"))
-        let withLifecycle = allDiagramFiles(lifecycle: sampleLifecycle()).map(\.name)
+        let withLifecycle = DiagramFiles.all(lifecycle: sampleLifecycle()).map(\.name)
         #expect(withLifecycle.contains("lifecycle.mmd"))
     }
 
@@ -1372,7 +1388,7 @@ struct DiagramFilesTests {
     /// need a traced run of the CLI's scenario, so CLITests checks every file through the CLI.
     @Test func committedFilesAreWhatTheCodeGenerates() throws {
         let folder = Self.root.appendingPathComponent("diagrams")
-        let files = allDiagramFiles().filter { $0.name != "README.md" }
+        let files = DiagramFiles.all().filter { $0.name != "README.md" }
         for file in files {
             let url = folder.appendingPathComponent(file.name)
             let committed = try? Data(contentsOf: url)
