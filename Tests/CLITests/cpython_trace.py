@@ -295,7 +295,14 @@ def run_scenario(options):
                 sock.sendall(data)
                 reply = b""
                 while True:
-                    chunk = sock.recv(8192)
+                    try:
+                        chunk = sock.recv(8192)
+                    except ConnectionResetError:
+                        # Closed without reading our line (reject, error): the kernel may
+                        # reset instead of ending the stream; nothing came back either way.
+                        if options.handler == "error" or options.reject:
+                            break
+                        raise
                     if not chunk:
                         break
                     reply += chunk

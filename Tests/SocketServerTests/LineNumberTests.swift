@@ -2,6 +2,7 @@
 // port and every `traced("NAME", line: N, ...)` probe must name the line where CPython 3.13's
 // socketserver.py defines NAME. CPython itself says where: a small script walks the file's
 // syntax tree. Without CPython 3.13 the test says so and checks nothing.
+import Foundation
 import Glibc
 import SocketServer
 import TestSupport
