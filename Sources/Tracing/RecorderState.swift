@@ -769,7 +769,20 @@ struct RecorderState {
         completed.removeFirst(ready.count)
         let taken = ready.compactMap { takePart($0, deterministic: deterministic, origin: origin) }
         sweepLanes()
+        compactTables()
         return taken
+    }
+
+    /// Gives back the storage of tables that a backlog made large (a consumer that fell behind
+    /// for a while): a dictionary never shrinks by itself.
+    mutating func compactTables() {
+        frames.shrinkIfSparse()
+        parts.shrinkIfSparse()
+        partOfRequest.shrinkIfSparse()
+        spawns.shrinkIfSparse()
+        lanes.shrinkIfSparse()
+        childPart.shrinkIfSparse()
+        if completed.isEmpty && completed.capacity > 1024 { completed = [] }
     }
 
     /// One part as a recording of its own; everything only it needed is forgotten.
@@ -982,6 +995,17 @@ struct RecorderState {
         return Recording(
             deterministic: deterministic, origin: origin, events: events, processes: processes,
             threads: threads, spawns: parts.flatMap(\.spawns), repeats: repeats)
+    }
+}
+
+extension Dictionary {
+    /// Rebuilds the table at a size fit for its entries when it holds less than an eighth of
+    /// what it has room for (and has room for more than a thousand).
+    fileprivate mutating func shrinkIfSparse() {
+        guard capacity > 1024, count * 8 < capacity else { return }
+        var fitted = Dictionary(minimumCapacity: count * 2)
+        for (key, value) in self { fitted[key] = value }
+        self = fitted
     }
 }
 
