@@ -20,7 +20,8 @@ import Synchronization
 /// its worker thread or forked child did), which the recorder then forgets;
 /// ``takeRecording()`` takes everything else (the start, the end). With `foldRepeats`, runs of
 /// identical calls outside any request (the idle `service_actions` turns) are counted instead
-/// of kept. So what a live recorder holds is what is still running, not what ran.
+/// of kept. So what a live recorder holds is what is still running, not what ran, plus what
+/// the consumer has not taken yet; `maxUntaken` bounds the latter.
 ///
 /// State: everything mutable is in `state`, a `Mutex`. A forked child never touches its
 /// parent's mutex (another parent thread may have held it at the fork): `childDidStart`
@@ -41,6 +42,9 @@ public final class Recorder: TraceRecorder {
     /// In a forked child, the spool to write to at exit; nil in the recorder's own process,
     /// whose spools are created at forks.
     let childSpool: Int32?
+    /// How many finished requests may wait for the consumer before the thread that finishes
+    /// another one waits for it (nil: never).
+    let maxUntaken: Int?
     private let state: Mutex<RecorderState>
     /// Whether the child path has run once in this process (see `rehearseChild`).
     private let rehearsed = Atomic<Bool>(false)
@@ -55,8 +59,16 @@ public final class Recorder: TraceRecorder {
     ///     Views then show the pair once, marked with the count where they mark folds; views that
     ///     list every event list it once. For a recorder that lives as long as a server, whose
     ///     idle turns would otherwise pile up; false (the default) keeps every event.
-    public init(deterministic: Bool = true, foldRepeats: Bool = false) {
+    ///   - maxUntaken: for a consumer of ``takeCompletedRequests()``: when this many finished
+    ///     requests wait for it, the thread that ends the next accepting turn (the serving
+    ///     thread, as `_handle_request_noblock` returns) waits until the consumer has taken
+    ///     half of them, for at most a second. A consumer that falls behind (it was starved of
+    ///     processor time, or its output blocks) then slows the server down, as a profiler
+    ///     that prints slows CPython, instead of the waiting requests filling memory. Nil (the
+    ///     default): never wait, for a recorder nobody takes from until the end.
+    public init(deterministic: Bool = true, foldRepeats: Bool = false, maxUntaken: Int? = nil) {
         self.deterministic = deterministic
+        self.maxUntaken = maxUntaken
         origin = traceClock()
         processLabel = "P0"
         pid = getpid()
@@ -71,6 +83,7 @@ public final class Recorder: TraceRecorder {
     /// Makes the recorder of a freshly forked child from what the parent copied for it.
     init(child token: ForkToken) {
         deterministic = token.deterministic
+        maxUntaken = nil
         origin = token.origin
         processLabel = token.process
         pid = getpid()
@@ -112,12 +125,25 @@ public final class Recorder: TraceRecorder {
     ///
     /// A frame nobody named (a user override that did not call `super`) takes the receiver's
     /// class as its defining class. When `get_request` returns, the enclosing frame starts a
-    /// new request.
+    /// new request. When an accepting turn ends with ``maxUntaken`` finished requests waiting
+    /// to be taken, waits for the consumer (outside the lock).
     public func end(_ outcome: TraceOutcome) {
         let thread = UInt(pthread_self())
-        state.withLock { s in
-            guard let lane = s.laneOfThread[thread] else { return }
-            s.end(lane: lane, outcome: outcome, time: traceClock())
+        let untaken = state.withLock { s -> Int? in
+            guard let lane = s.laneOfThread[thread] else { return nil }
+            return s.end(lane: lane, outcome: outcome, time: traceClock()) ? s.completed.count : nil
+        }
+        if let limit = maxUntaken, let untaken, untaken >= limit { waitForConsumer(limit) }
+    }
+
+    /// Waits until at most half of `limit` finished requests wait to be taken, or a second has
+    /// passed (so that a consumer that stops taking, or is itself waiting for this thread in
+    /// `shutdown()`, cannot stop the server for good).
+    private func waitForConsumer(_ limit: Int) {
+        let deadline = traceClock() + 1_000_000_000
+        while traceClock() < deadline {
+            usleep(1000)
+            if state.withLock({ $0.completed.count }) <= limit / 2 { return }
         }
     }
 

@@ -346,9 +346,10 @@ struct RecorderState {
     }
 
     /// Closes the innermost frame of a lane.
-    mutating func end(lane: Int, outcome: TraceOutcome, time: UInt64) {
+    /// - Returns: whether it was the home of a part (an accepting turn ended).
+    mutating func end(lane: Int, outcome: TraceOutcome, time: UInt64) -> Bool {
         if lanes[lane]!.pendingFork != nil { forkFailed(lane: lane) }
-        guard let key = lanes[lane]!.stack.popLast() else { return }
+        guard let key = lanes[lane]!.stack.popLast() else { return false }
         frames[key]!.open = false
         var request = frames[key]!.request
         let kind: TraceEvent.Kind
@@ -384,11 +385,13 @@ struct RecorderState {
             lanes[lane]!.homes.removeLast()
             parts[home]?.homeEnded = true
             checkComplete(home)
+            return true
         } else if let part {
             checkComplete(part)
         } else if foldRepeats {
             settleLoose(key, lane: lane)
         }
+        return false
     }
 
     /// Appends an event to its part, or to its lane's loose events.

@@ -14,6 +14,11 @@ struct LiveServer {
 
     /// How long the main thread waits for Ctrl-C between two looks for finished requests.
     static let tickNanoseconds = 100_000_000
+    /// The same, right after a look that found some.
+    static let busyTickNanoseconds = 10_000_000
+    /// How many finished requests may wait to be printed before the server waits for the
+    /// printing (a few MB).
+    static let maxUntaken = 256
 
     func run() throws {
         // Ctrl-C and SIGTERM are taken by the main thread with sigtimedwait: block them before
@@ -26,8 +31,10 @@ struct LiveServer {
 
         let serverType = serverClasses.first { $0.name == serverName }!.type
         // The recorder hands each finished request over and forgets it, and counts the idle
-        // turns of serve_forever instead of keeping them: what it holds is what still runs.
-        let recorder = Recorder(deterministic: false, foldRepeats: true)
+        // turns of serve_forever instead of keeping them: what it holds is what still runs,
+        // and at most a few hundred finished requests this thread has not printed yet (when
+        // it falls behind, the serving thread waits for it).
+        let recorder = Recorder(deterministic: false, foldRepeats: true, maxUntaken: Self.maxUntaken)
         Trace.attach(recorder)
         defer { Trace.attach(nil) }
         let address: SocketAddress =
@@ -39,11 +46,13 @@ struct LiveServer {
 
         let serving = PThread(targetName: "serve_forever") { try server.serveForever() }
         try serving.start()
-        var timeout = timespec(tv_sec: 0, tv_nsec: Self.tickNanoseconds)
+        var printed = 0
         while true {
+            // Look again soon while requests are coming, rarely when idle.
+            var timeout = timespec(tv_sec: 0, tv_nsec: printed > 0 ? Self.busyTickNanoseconds : Self.tickNanoseconds)
             let signal = sigtimedwait(&signals, nil, &timeout)
             if signal == SIGINT || signal == SIGTERM { break }
-            printFinished(recorder, color: color)
+            printed = printFinished(recorder, color: color)
         }
         say("\nshutting down")
         server.shutdown()
@@ -55,12 +64,16 @@ struct LiveServer {
 
     /// Print every request that has finished, a few at a time (when nothing has finished, this
     /// is a lock and a look at the children's spool: nothing is rescanned).
-    func printFinished(_ recorder: Recorder, color: Bool) {
+    /// - Returns: how many were printed.
+    @discardableResult
+    func printFinished(_ recorder: Recorder, color: Bool) -> Int {
         let batch = 16
+        var printed = 0
         while true {
             let requests = recorder.takeCompletedRequests(limit: batch)
             for request in requests { printTree(request, color: color) }
-            if requests.count < batch { return }
+            printed += requests.count
+            if requests.count < batch { return printed }
         }
     }
 

@@ -169,6 +169,50 @@ struct RecorderStreamingTests {
     }
 }
 
+@Suite("Recorder backpressure", .serialized, .timeLimit(.minutes(1)))
+struct RecorderBackpressureTests {
+    /// One turn of a synchronous server.
+    func syncTurn(_ recorder: Recorder, _ server: TraceTarget) {
+        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "TCPServer") {
+            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "TCPServer", returns: "r")
+            traceCall(recorder, "BaseServer.process_request", line: 343, on: server, as: "TCPServer")
+        }
+    }
+
+    @Test("with maxUntaken, the serving thread waits while the consumer is that far behind")
+    func waitsForConsumer() throws {
+        let recorder = Recorder(maxUntaken: 2)
+        let server = TraceTarget()
+        syncTurn(recorder, server)
+        var start = traceClock()
+        syncTurn(recorder, server)  // two wait: this turn waits for a consumer, which never comes
+        let abandoned = traceClock() - start
+        #expect(abandoned >= 900_000_000 && abandoned < 5_000_000_000, "waited \(abandoned) ns")
+        // A consumer that takes after 200 ms releases the next turn then.
+        let consumer = PThread(name: "consumer") {
+            usleep(200_000)
+            _ = recorder.takeCompletedRequests()
+        }
+        start = traceClock()
+        try consumer.start()
+        syncTurn(recorder, server)
+        let waited = traceClock() - start
+        try consumer.join()
+        #expect(waited >= 150_000_000 && waited < 900_000_000, "waited \(waited) ns")
+        #expect(recorder.holdings().parts == 0, "the consumer took all three")
+    }
+
+    @Test("without maxUntaken nothing waits")
+    func neverWaitsByDefault() {
+        let recorder = Recorder()
+        let server = TraceTarget()
+        let start = traceClock()
+        for _ in 0..<50 { syncTurn(recorder, server) }
+        #expect(traceClock() - start < 500_000_000)
+        #expect(recorder.takeCompletedRequests().count == 50)
+    }
+}
+
 @Suite("Recorder streaming forks", .serialized, .timeLimit(.minutes(1)))
 struct RecorderStreamingForkTests {
     /// One turn of a forking server: the child announces `finish_request`, then reports (unless
