@@ -3,6 +3,7 @@
 // CPython needs none of this: `sys.setprofile` watches socketserver from outside. Swift has no
 // such hook, so the port announces its own calls here and a recorder (the Tracing module) may
 // listen. With no recorder attached every probe costs one atomic load and a branch.
+import Glibc
 import Sockets
 import Synchronization
 
@@ -92,27 +93,93 @@ public protocol TraceRecorder: AnyObject, Sendable {
 ///
 /// Swift-only. The slot is an atomic pointer so that a probe never takes a lock (a lock held by
 /// another thread at `fork()` would hang the child).
+///
+/// Freeing a detached recorder: a probe that finds the slot empty stops there (one atomic load
+/// and a branch, the cost of tracing when nothing listens). A probe that finds a box first
+/// counts itself in `inFlight`, loads the slot again and copies out a strong reference to the
+/// recorder, then counts itself out; from then on it holds the recorder itself, not the box.
+/// `attach` swaps the slot, then waits until no probe is counted before it releases the old
+/// box. Both sides use sequentially consistent operations, so either `attach` sees the probe's
+/// count (and waits for it) or the probe's second load sees the new slot (and never touches
+/// the old box); the first load only decides whether to go on. A count costs nothing when no
+/// recorder is attached, and the wait lasts a few instructions of some probe. We chose this
+/// over hazard pointers or a lock because it keeps the empty path a single load and adds no
+/// lock a forked child could inherit held.
+///
+/// The wait is bounded: should the count not reach zero within a second (a thread stopped in
+/// a debugger inside its probe, or probes of a newly attached recorder following each other
+/// without a gap), the old box is kept for the rest of the process: a leak, never a read of
+/// freed memory.
+/// In a forked child the count was copied from the parent, possibly with other threads'
+/// probes in it that will never finish there: the child resets it, and keeps the parent's box
+/// rather than release it (the release could run the parent recorder's `deinit`, which takes
+/// a lock, and the child exits soon anyway).
 public enum Trace {
-    /// Keeps a recorder alive while it is attached; replaced boxes are kept for the rest of
-    /// the process so that a racing probe never reads a freed one.
+    /// Keeps a recorder alive while it is attached.
     final class Box: Sendable {
         let recorder: any TraceRecorder
-        init(_ recorder: any TraceRecorder) { self.recorder = recorder }
+        /// The process that attached it (to tell a forked child from its parent).
+        let pid: Int32
+        init(_ recorder: any TraceRecorder, pid: Int32) {
+            self.recorder = recorder
+            self.pid = pid
+        }
     }
 
     private static let slot = Atomic<Unmanaged<Box>?>(nil)
+    /// Probes between their second load of the slot and their copy of the recorder.
+    private static let inFlight = Atomic<Int>(0)
+    /// How long `attach` waits for probes before it gives up freeing the old box.
+    static let releaseWaitNanoseconds: UInt64 = 1_000_000_000
 
-    /// Attach `recorder` (or detach with nil). Recorders are meant to be attached while no
-    /// server runs.
+    /// Attach `recorder` (or detach with nil), and free the recorder attached before, once no
+    /// probe is reading it. Recorders are meant to be attached while no server runs.
     public static func attach(_ recorder: (any TraceRecorder)?) {
-        let box = recorder.map { Unmanaged.passRetained(Box($0)) }
-        _ = slot.exchange(box, ordering: .acquiringAndReleasing)
+        let me = getpid()
+        let box = recorder.map { Unmanaged.passRetained(Box($0, pid: me)) }
+        guard let old = slot.exchange(box, ordering: .sequentiallyConsistent) else { return }
+        guard old.takeUnretainedValue().pid == me else {
+            // A forked child replacing its parent's recorder: no thread of the child reads it.
+            inFlight.store(0, ordering: .sequentiallyConsistent)
+            return
+        }
+        guard waitForProbes() else { return }  // a probe still counted: keep the box
+        old.release()
     }
 
-    /// The attached recorder: one atomic load.
+    /// Waits until no probe is counted, spinning with short sleeps, for at most
+    /// ``releaseWaitNanoseconds``.
+    /// - Returns: whether the count reached zero.
+    private static func waitForProbes() -> Bool {
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var spins = 0
+        while inFlight.load(ordering: .sequentiallyConsistent) != 0 {
+            spins += 1
+            if spins < 100 { continue }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let elapsed = (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec)
+            if elapsed >= Int(releaseWaitNanoseconds) { return false }
+            usleep(50)
+        }
+        return true
+    }
+
+    /// The attached recorder: one atomic load when none is.
     @inline(__always)
     public static var recorder: (any TraceRecorder)? {
-        slot.load(ordering: .acquiring)?.takeUnretainedValue().recorder
+        guard slot.load(ordering: .relaxed) != nil else { return nil }
+        return retainAttached()
+    }
+
+    /// The slow path of ``recorder``: a strong reference to the attached recorder, taken while
+    /// counted in `inFlight`.
+    @inline(never)
+    private static func retainAttached() -> (any TraceRecorder)? {
+        inFlight.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        return slot.load(ordering: .sequentiallyConsistent)?.takeUnretainedValue().recorder
     }
 }
 

@@ -198,7 +198,7 @@ private struct CausalBuilder {
             let spawns = (spawnsFrom[key] ?? []).enumerated()
                 .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
                 .map(\.element)
-            forests[key] = Self.forest(laneEvents[key] ?? [], spawns: spawns)
+            forests[key] = Self.forest(laneEvents[key] ?? [], spawns: spawns, repeats: recording.repeats)
             // A lane is a root unless a known lane spawned it.
             if let spawn = laneInfo[key]?.spawn,
                 laneInfo["\(spawn.parentProcess)/\(spawn.parentThread)"] != nil
@@ -209,8 +209,9 @@ private struct CausalBuilder {
         }
     }
 
-    /// A lane's events as a forest of calls, with its spawns placed where they happened.
-    static func forest(_ events: [TraceEvent], spawns: [TraceSpawn]) -> [CausalNode] {
+    /// A lane's events as a forest of calls, with its spawns placed where they happened; a
+    /// call the recorder counted several times starts with that count.
+    static func forest(_ events: [TraceEvent], spawns: [TraceSpawn], repeats: [TraceFrameID: Int]) -> [CausalNode] {
         var top: [CausalNode] = []
         var stack: [CausalNode] = []
         var nextSpawn = 0
@@ -225,6 +226,7 @@ private struct CausalBuilder {
             switch event.kind {
             case .call:
                 let node = CausalNode(.frame(event))
+                if let count = repeats[event.frame] { node.count = count }
                 add(node)
                 stack.append(node)
             case .return, .raise:

@@ -3,7 +3,8 @@
 // CPython watches socketserver with `sys.setprofile`; the Swift port announces its calls through
 // `TraceRecorder` (SocketServer/TraceSeam.swift) and this class writes them down: one stack
 // per thread, request ids, thread and process labels, and the events of forked children, which
-// come back through a spool file before each child's `_exit`.
+// come back through a spool file before each child's `_exit`. What it keeps, and how a live
+// consumer takes it away request by request, is in RecorderState.swift.
 import Glibc
 import SocketServer
 import Synchronization
@@ -13,12 +14,21 @@ import Synchronization
 /// Attach one with `Trace.attach(Recorder())`, run a server, then take ``recording()`` and
 /// hand it to a view (``render(_:as:color:)``).
 ///
+/// A live consumer (`socketserver-trace serve`) does not wait for the end: it calls
+/// ``takeCompletedRequests()`` now and then and gets each request that has finished as a
+/// recording of its own (the turn of `_handle_request_noblock` that accepted it, with whatever
+/// its worker thread or forked child did), which the recorder then forgets;
+/// ``takeRecording()`` takes everything else (the start, the end). With `foldRepeats`, runs of
+/// identical calls outside any request (the idle `service_actions` turns) are counted instead
+/// of kept. So what a live recorder holds is what is still running, not what ran, plus what
+/// the consumer has not taken yet; `maxUntaken` bounds the latter.
+///
 /// State: everything mutable is in `state`, a `Mutex`. A forked child never touches its
 /// parent's mutex (another parent thread may have held it at the fork): `childDidStart`
 /// returns a new recorder, made from what `processWillFork` copied, that keeps the child's
 /// events in memory and writes them to the parent's spool file in one `write()` at
-/// `childWillExit`. The parent reads the spool in ``recording()``. The child path uses
-/// neither Foundation nor Dispatch.
+/// `childWillExit`. The parent reads the spool in ``recording()`` and in the take methods. The
+/// child path uses neither Foundation nor Dispatch.
 public final class Recorder: TraceRecorder {
     /// Whether views of this recorder's recordings use stable labels, normalized details and a
     /// logical clock (true), or real times, pids, tids and ports.
@@ -30,18 +40,35 @@ public final class Recorder: TraceRecorder {
     /// The process this recorder belongs to.
     let pid: Int32
     /// In a forked child, the spool to write to at exit; nil in the recorder's own process,
-    /// whose spool is created at the first fork.
+    /// whose spools are created at forks.
     let childSpool: Int32?
+    /// How many finished requests may wait for the consumer before the thread that finishes
+    /// another one waits for it (nil: never).
+    let maxUntaken: Int?
     private let state: Mutex<RecorderState>
     /// Whether the child path has run once in this process (see `rehearseChild`).
     private let rehearsed = Atomic<Bool>(false)
 
     /// Makes a recorder for the current process, which becomes `P0`.
     ///
-    /// - Parameter deterministic: true (the default) for output that is byte-identical run after
-    ///   run; false for real times, pids, tids and ports (`--real-clock`).
-    public init(deterministic: Bool = true) {
+    /// - Parameters:
+    ///   - deterministic: true (the default) for output that is byte-identical run after run;
+    ///     false for real times, pids, tids and ports (`--real-clock`).
+    ///   - foldRepeats: count a finished call outside any request that repeats the one before it
+    ///     (same calls inside, same details and results) on that one instead of keeping it.
+    ///     Views then show the pair once, marked with the count where they mark folds; views that
+    ///     list every event list it once. For a recorder that lives as long as a server, whose
+    ///     idle turns would otherwise pile up; false (the default) keeps every event.
+    ///   - maxUntaken: for a consumer of ``takeCompletedRequests()``: when this many finished
+    ///     requests wait for it, the thread that ends the next accepting turn (the serving
+    ///     thread, as `_handle_request_noblock` returns) waits until the consumer has taken
+    ///     half of them, for at most a second. A consumer that falls behind (it was starved of
+    ///     processor time, or its output blocks) then slows the server down, as a profiler
+    ///     that prints slows CPython, instead of the waiting requests filling memory. Nil (the
+    ///     default): never wait, for a recorder nobody takes from until the end.
+    public init(deterministic: Bool = true, foldRepeats: Bool = false, maxUntaken: Int? = nil) {
         self.deterministic = deterministic
+        self.maxUntaken = maxUntaken
         origin = traceClock()
         processLabel = "P0"
         pid = getpid()
@@ -49,12 +76,14 @@ public final class Recorder: TraceRecorder {
         state = Mutex(
             RecorderState(
                 process: "P0", pid: pid, nextThread: 0, nextRequest: 1,
-                processes: [TraceProcess(label: "P0", pid: pid, parent: nil, exitStatus: nil)]))
+                own: TraceProcess(label: "P0", pid: pid, parent: nil, exitStatus: nil),
+                routes: true, foldRepeats: foldRepeats))
     }
 
     /// Makes the recorder of a freshly forked child from what the parent copied for it.
     init(child token: ForkToken) {
         deterministic = token.deterministic
+        maxUntaken = nil
         origin = token.origin
         processLabel = token.process
         pid = getpid()
@@ -62,22 +91,20 @@ public final class Recorder: TraceRecorder {
         var initial = RecorderState(
             process: token.process, pid: pid, nextThread: token.nextThread,
             nextRequest: token.nextRequest,
-            processes: [
-                TraceProcess(label: token.process, pid: pid, parent: token.parentProcess, exitStatus: nil)
-            ])
+            own: TraceProcess(label: token.process, pid: pid, parent: token.parentProcess, exitStatus: nil),
+            routes: false, foldRepeats: false)
         // The forking thread goes on in the child with its label, its stack and its request.
-        initial.frames = token.stack
-        initial.lanes.append(
-            Lane(
-                label: token.thread, name: token.threadName, tid: currentThreadID(),
-                stack: Array(token.stack.indices), baseRequest: token.baseRequest))
-        initial.laneOfThread[UInt(pthread_self())] = 0
+        initial.adoptForkingThread(
+            label: token.thread, name: token.threadName, tid: currentThreadID(),
+            stack: token.stack, baseRequest: token.baseRequest, thread: UInt(pthread_self()))
         state = Mutex(initial)
     }
 
     deinit {
-        let spool = state.withLock { $0.spool }
-        if childSpool == nil, spool >= 0 { close(spool) }
+        let spools = state.withLock { $0.spools.map(\.fd) }
+        if childSpool == nil {
+            for fd in spools { close(fd) }
+        }
     }
 
     // MARK: - Calls
@@ -98,12 +125,25 @@ public final class Recorder: TraceRecorder {
     ///
     /// A frame nobody named (a user override that did not call `super`) takes the receiver's
     /// class as its defining class. When `get_request` returns, the enclosing frame starts a
-    /// new request.
+    /// new request. When an accepting turn ends with ``maxUntaken`` finished requests waiting
+    /// to be taken, waits for the consumer (outside the lock).
     public func end(_ outcome: TraceOutcome) {
         let thread = UInt(pthread_self())
-        state.withLock { s in
-            guard let lane = s.laneOfThread[thread] else { return }
-            s.end(lane: lane, outcome: outcome, time: traceClock())
+        let untaken = state.withLock { s -> Int? in
+            guard let lane = s.laneOfThread[thread] else { return nil }
+            return s.end(lane: lane, outcome: outcome, time: traceClock()) ? s.completed.count : nil
+        }
+        if let limit = maxUntaken, let untaken, untaken >= limit { waitForConsumer(limit) }
+    }
+
+    /// Waits until at most half of `limit` finished requests wait to be taken, or a second has
+    /// passed (so that a consumer that stops taking, or is itself waiting for this thread in
+    /// `shutdown()`, cannot stop the server for good).
+    private func waitForConsumer(_ limit: Int) {
+        let deadline = traceClock() + 1_000_000_000
+        while traceClock() < deadline {
+            usleep(1000)
+            if state.withLock({ $0.completed.count }) <= limit / 2 { return }
         }
     }
 
@@ -119,21 +159,7 @@ public final class Recorder: TraceRecorder {
         let thread = UInt(pthread_self())
         let me = ObjectIdentifier(self)
         return state.withLock { s in
-            let lane = s.laneIndex(for: thread)
-            let label = "T\(s.nextThread)"
-            s.nextThread += 1
-            let parent = s.lanes[lane]
-            let frame = parent.stack.last.map { s.frameID($0) }
-            let request = s.currentRequest(lane)
-            s.spawns.append(
-                TraceSpawn(
-                    kind: .thread, process: s.process, thread: label, name: name,
-                    parentProcess: s.process, parentThread: parent.label, parentFrame: frame,
-                    position: parent.eventCount, depth: parent.stack.count, request: request,
-                    time: now, started: false))
-            return ThreadToken(
-                recorder: me, label: label, parentThread: parent.label, parentFrame: frame,
-                request: request, spawn: s.spawns.count - 1)
+            s.threadWillStart(name: name, lane: s.laneIndex(for: thread), time: now, recorder: me)
         }
     }
 
@@ -145,19 +171,14 @@ public final class Recorder: TraceRecorder {
         guard let token = inherited as? ThreadToken, token.recorder == ObjectIdentifier(self) else {
             return  // Started under another recorder: this thread is labelled when it calls.
         }
-        state.withLock { s in
-            s.lanes.append(
-                Lane(label: token.label, name: name, tid: tid, baseRequest: token.request))
-            s.laneOfThread[thread] = s.lanes.count - 1
-            s.spawns[token.spawn].started = true
-        }
+        state.withLock { s in s.threadDidStart(token, name: name, tid: tid, thread: thread) }
     }
 
     /// Forgets the current thread's identity, which the system may give to a later thread;
-    /// its events stay.
+    /// its events stay until they are taken.
     public func threadWillEnd() {
         let thread = UInt(pthread_self())
-        state.withLock { s in _ = s.laneOfThread.removeValue(forKey: thread) }
+        state.withLock { s in s.threadWillEnd(thread) }
     }
 
     // MARK: - Forks
@@ -175,31 +196,9 @@ public final class Recorder: TraceRecorder {
         let origin = origin
         let childSpool = childSpool
         return state.withLock { s in
-            let spool = childSpool ?? s.openSpool()
-            let lane = s.laneIndex(for: thread)
-            let label = s.process == "P0" ? "P\(s.nextChild)" : "\(s.process).\(s.nextChild)"
-            s.nextChild += 1
-            s.processes.append(TraceProcess(label: label, pid: 0, parent: s.process, exitStatus: nil))
-            let parent = s.lanes[lane]
-            s.spawns.append(
-                TraceSpawn(
-                    kind: .fork, process: label, thread: parent.label, name: "fork",
-                    parentProcess: s.process, parentThread: parent.label,
-                    parentFrame: parent.stack.last.map { s.frameID($0) },
-                    position: parent.eventCount, depth: parent.stack.count,
-                    request: s.currentRequest(lane), time: now, started: false))
-            // The child is inside the same frames; they stay the parent's (their events are).
-            let stack = parent.stack.map { index in
-                var frame = s.frames[index]
-                frame.owner = frame.owner ?? s.process
-                frame.lane = 0
-                return frame
-            }
-            return ForkToken(
-                recorder: me, deterministic: deterministic, origin: origin, process: label,
-                parentProcess: s.process, thread: parent.label, threadName: parent.name,
-                stack: stack, baseRequest: parent.baseRequest, nextRequest: s.nextRequest,
-                nextThread: s.nextThread, spool: spool, spawn: s.spawns.count - 1)
+            s.processWillFork(
+                lane: s.laneIndex(for: thread), time: now, spool: childSpool, recorder: me,
+                deterministic: deterministic, origin: origin)
         }
     }
 
@@ -208,12 +207,8 @@ public final class Recorder: TraceRecorder {
         guard let token = inherited as? ForkToken, token.recorder == ObjectIdentifier(self) else {
             return
         }
-        state.withLock { s in
-            if let index = s.processes.firstIndex(where: { $0.label == token.process }) {
-                s.processes[index].pid = pid
-            }
-            s.spawns[token.spawn].started = true
-        }
+        let thread = UInt(pthread_self())
+        state.withLock { s in s.processDidFork(token, pid: pid, thread: thread) }
     }
 
     /// Makes the child's recorder; touches nothing of this one (its mutex may be held forever
@@ -226,7 +221,7 @@ public final class Recorder: TraceRecorder {
                     recorder: ObjectIdentifier(self), deterministic: deterministic, origin: origin,
                     process: "P?", parentProcess: processLabel, thread: "T?", threadName: "thread",
                     stack: [], baseRequest: nil, nextRequest: 1, nextThread: 0, spool: -1,
-                    spawn: 0))
+                    spawn: 0, part: nil, processKey: 0))
         }
         return Recorder(child: token)
     }
@@ -237,11 +232,9 @@ public final class Recorder: TraceRecorder {
     public func childWillExit(status: Int32) {
         guard let spool = childSpool, spool >= 0 else { return }
         let bytes = state.withLock { s in
-            if let index = s.processes.firstIndex(where: { $0.label == s.process }) {
-                s.processes[index].exitStatus = status
-            }
+            s.processes[0]?.exitStatus = status
             let report = s.report()
-            s.events.removeAll()  // a second call (there should be none) sends only new events
+            s.forgetEvents()  // a second call (there should be none) sends only new events
             return SpoolCodec.encode(report)
         }
         SpoolCodec.write(bytes, to: spool)
@@ -251,13 +244,62 @@ public final class Recorder: TraceRecorder {
 
     /// A snapshot of everything recorded so far, with the events forked children have spooled.
     ///
-    /// Events are merged by time; `seq` is their index.
+    /// Events are merged by time; `seq` is their index. After a take, what was taken is no
+    /// longer in it.
     public func recording() -> Recording {
         let deterministic = deterministic
         let origin = origin
         return state.withLock { s in
             s.collectSpool()
             return s.snapshot(deterministic: deterministic, origin: origin)
+        }
+    }
+
+    // MARK: - Streaming
+
+    /// The requests that have finished since the last call, each as a recording of its own,
+    /// in the order they were accepted; the recorder forgets them.
+    ///
+    /// A request is the frame that called `get_request` (normally `_handle_request_noblock`)
+    /// with everything inside it, plus every event of that request on other threads and in
+    /// forked children. It has finished when that frame has ended, no frame of the request is
+    /// open, every thread started for it has ended and every child forked for it has reported
+    /// (or is gone without a report). A thread that has still not started 5 s after it was
+    /// announced is taken to have failed to start. A turn that accepted nothing (`get_request`
+    /// raised) is a part of its own, without a request id.
+    ///
+    /// Each recording holds the part's events (`seq` from 0), the spawn links made inside it
+    /// (positions counted within it), its threads and its children. What is forgotten: the
+    /// events, their frames, the spawn links, the children's process entries and reports, and
+    /// the lanes of threads that have ended. The time it takes depends on what finished, not
+    /// on how much ran before; when nothing has finished it is a lock and one `pread`.
+    ///
+    /// - Parameter limit: take at most this many (the oldest); the others wait for the next
+    ///   call. A consumer that prints a few at a time keeps its own memory small when many
+    ///   finish at once.
+    public func takeCompletedRequests(limit: Int = .max) -> [Recording] {
+        let deterministic = deterministic
+        let origin = origin
+        return state.withLock { s in
+            s.collectSpool()
+            s.settleWaiting(now: traceClock())
+            return s.takeCompleted(limit: limit, deterministic: deterministic, origin: origin)
+        }
+    }
+
+    /// Everything the recorder still holds, as ``recording()`` gives it, and then forgets it
+    /// (frames still open stay, so their ends land in a later take).
+    ///
+    /// A live consumer prints what happened before serving started with it, and the rest
+    /// after the server closed.
+    public func takeRecording() -> Recording {
+        let deterministic = deterministic
+        let origin = origin
+        return state.withLock { s in
+            s.collectSpool()
+            let recording = s.snapshot(deterministic: deterministic, origin: origin)
+            s.forgetAll()
+            return recording
         }
     }
 
@@ -269,13 +311,19 @@ public final class Recorder: TraceRecorder {
         let token = ForkToken(
             recorder: ObjectIdentifier(self), deterministic: deterministic, origin: origin,
             process: "P?", parentProcess: processLabel, thread: "T?", threadName: "thread",
-            stack: [], baseRequest: nil, nextRequest: 1, nextThread: 0, spool: -1, spawn: 0)
+            stack: [], baseRequest: nil, nextRequest: 1, nextThread: 0, spool: -1, spawn: 0,
+            part: nil, processKey: 0)
         let child = Recorder(child: token)
         let call = TraceCall(
             function: "Rehearsal.run", method: "run", swift: "run()", line: nil,
             receiver: ObjectIdentifier(child), receiverClass: "Rehearsal", detail: "")
         if child.begin(call) { child.end(.returned("None")) }
-        _ = child.state.withLock { SpoolCodec.encode($0.report()) }
+        _ = child.state.withLock { s in
+            s.processes[0]?.exitStatus = 0
+            let bytes = SpoolCodec.encode(s.report())
+            s.forgetEvents()
+            return bytes
+        }
     }
 }
 
@@ -293,8 +341,10 @@ struct ThreadToken: Sendable {
     let parentFrame: TraceFrameID?
     /// The request current on the starting thread.
     let request: Int?
-    /// The index of the spawn link in the parent's state.
+    /// The spawn link's number in the parent's state.
     let spawn: Int
+    /// The part the thread was started in, which waits for it to end.
+    let part: Int?
 }
 
 /// What a forked child inherits.
@@ -323,327 +373,12 @@ struct ForkToken: Sendable {
     let nextThread: Int
     /// The spool descriptor (append-only temp file of the parent recorder).
     let spool: Int32
-    /// The index of the spawn link in the parent's state.
+    /// The spawn link's number in the parent's state.
     let spawn: Int
-}
-
-// MARK: - State
-
-/// A call a recorder has seen open: what names it, and the request of what runs inside it.
-///
-/// Events point to their frame instead of copying its names: the hot path stays short, and a
-/// frame named late (the merge rule, or an override's end) names all its events at once.
-struct Frame: Sendable {
-    /// The frame's number in the process that opened it.
-    var number: Int
-    /// The process that opened it when not this one (frames a child inherited at the fork).
-    var owner: String?
-    /// The Python qualified name, nil until a body announces it.
-    var function: String?
-    /// The Python method name.
-    var method: String
-    /// The Swift name.
-    var swift: String
-    /// The 3.13 line of the function (0 for none).
-    var line: Int?
-    /// The receiver's identity (for the merge rule).
-    var receiver: ObjectIdentifier
-    /// The receiver's runtime class.
-    var receiverClass: String
-    /// The arguments in short text.
-    var detail: String
-    /// The request of events inside this frame (set when a `get_request` inside it returns).
-    var request: Int?
-    /// The stack depth at which it was opened.
-    var depth: Int
-    /// The lane (index in the recorder's lanes) it runs on.
-    var lane: Int
-}
-
-/// One event as the hot path records it.
-struct RawEvent {
-    /// Call, return or raise.
-    var kind: TraceEvent.Kind
-    /// The index of its frame in the recorder's frames.
-    var frame: Int
-    /// The request the event belongs to.
-    var request: Int?
-    /// `CLOCK_MONOTONIC` nanoseconds.
-    var time: UInt64
-    /// The result of a return, the exception line of a raise; empty for a call (whose
-    /// arguments are its frame's).
-    var text: String
-}
-
-/// One thread of this process, as the recorder sees it.
-struct Lane {
-    /// `"T0"`, ...
-    var label: String
-    /// The thread's name.
-    var name: String
-    /// The real thread id.
-    var tid: Int32
-    /// Open frames (indices in the recorder's frames), innermost last.
-    var stack: [Int] = []
-    /// The request outside any frame (inherited at a thread start or fork).
-    var baseRequest: Int?
-    /// Events recorded on this thread (what spawn positions count).
-    var eventCount = 0
-}
-
-/// What a forked child sends to its parent.
-struct ChildReport: Sendable {
-    /// The child itself (with its exit status) and any children it forked.
-    var processes: [TraceProcess]
-    /// The child's threads.
-    var threads: [TraceThread]
-    /// Threads the child started and children it forked.
-    var spawns: [TraceSpawn]
-    /// The child's events.
-    var events: [TraceEvent]
-}
-
-/// Everything a recorder guards with its mutex.
-struct RecorderState {
-    /// This process's label.
-    let process: String
-    /// This process's pid.
-    let pid: Int32
-    /// Every frame opened in this process, and those inherited at the fork.
-    var frames: [Frame] = []
-    /// This process's events, in time order.
-    var events: [RawEvent] = []
-    /// Every thread seen, including ended ones.
-    var lanes: [Lane] = []
-    /// Live threads (by `pthread_self`) to their lane.
-    var laneOfThread: [UInt: Int] = [:]
-    /// The next thread label number.
-    var nextThread: Int
-    /// The next frame number.
-    var nextFrame = 0
-    /// The next request id.
-    var nextRequest: Int
-    /// The next child label number.
-    var nextChild = 1
-    /// This process and the children it forked.
-    var processes: [TraceProcess]
-    /// Thread starts and forks.
-    var spawns: [TraceSpawn] = []
-    /// The spool descriptor (-1 until the first fork).
-    var spool: Int32 = -1
-    /// How many bytes of the spool have been read.
-    var spoolRead = 0
-    /// What children have reported so far.
-    var reports: [ChildReport] = []
-
-    init(
-        process: String, pid: Int32, nextThread: Int, nextRequest: Int,
-        processes: [TraceProcess]
-    ) {
-        self.process = process
-        self.pid = pid
-        self.nextThread = nextThread
-        self.nextRequest = nextRequest
-        self.processes = processes
-    }
-
-    /// The lane of a thread, labelled now if this is its first appearance.
-    mutating func laneIndex(for thread: UInt) -> Int {
-        if let lane = laneOfThread[thread] { return lane }
-        let tid = currentThreadID()
-        lanes.append(Lane(label: "T\(nextThread)", name: tid == pid ? "main" : "thread", tid: tid))
-        nextThread += 1
-        laneOfThread[thread] = lanes.count - 1
-        return lanes.count - 1
-    }
-
-    /// The request an event recorded now on `lane` belongs to.
-    func currentRequest(_ lane: Int) -> Int? {
-        guard let top = lanes[lane].stack.last else { return lanes[lane].baseRequest }
-        return frames[top].request
-    }
-
-    /// The identity of a frame.
-    func frameID(_ index: Int) -> TraceFrameID {
-        TraceFrameID(process: frames[index].owner ?? process, number: frames[index].number)
-    }
-
-    /// A call begins on `lane`: names the call site's frame (the merge rule) or opens one.
-    /// - Returns: whether a frame was opened.
-    mutating func begin(_ call: TraceCall, lane: Int, time: UInt64) -> Bool {
-        if let function = call.function, let top = lanes[lane].stack.last,
-            frames[top].function == nil, frames[top].method == call.method,
-            frames[top].receiver == call.receiver
-        {
-            frames[top].function = function
-            frames[top].line = call.line
-            frames[top].swift = call.swift
-            if frames[top].detail.isEmpty { frames[top].detail = shortDetail(call.detail) }
-            return false
-        }
-        let request = currentRequest(lane)
-        frames.append(
-            Frame(
-                number: nextFrame, owner: nil, function: call.function, method: call.method,
-                swift: call.swift, line: call.line, receiver: call.receiver,
-                receiverClass: call.receiverClass, detail: shortDetail(call.detail),
-                request: request, depth: lanes[lane].stack.count, lane: lane))
-        nextFrame += 1
-        let index = frames.count - 1
-        events.append(RawEvent(kind: .call, frame: index, request: request, time: time, text: ""))
-        lanes[lane].eventCount += 1
-        lanes[lane].stack.append(index)
-        return true
-    }
-
-    /// Closes the innermost frame of a lane.
-    mutating func end(lane: Int, outcome: TraceOutcome, time: UInt64) {
-        guard let index = lanes[lane].stack.popLast() else { return }
-        var request = frames[index].request
-        switch outcome {
-        case .returned(let result):
-            if frames[index].method == "get_request" {
-                // A new request: it belongs to the frame that asked (normally
-                // `_handle_request_noblock`) until that frame ends.
-                request = nextRequest
-                nextRequest += 1
-                if let enclosing = lanes[lane].stack.last {
-                    frames[enclosing].request = request
-                } else {
-                    lanes[lane].baseRequest = request
-                }
-            }
-            events.append(
-                RawEvent(kind: .return, frame: index, request: request, time: time, text: shortDetail(result)))
-        case .raised(let line):
-            events.append(
-                RawEvent(kind: .raise, frame: index, request: request, time: time, text: shortDetail(line)))
-        }
-        lanes[lane].eventCount += 1
-    }
-
-    /// This process's events as a recording shows them.
-    func traceEvents() -> [TraceEvent] {
-        var classes: [String: String] = [:]
-        var result: [TraceEvent] = []
-        result.reserveCapacity(events.count)
-        for (seq, raw) in events.enumerated() {
-            let frame = frames[raw.frame]
-            let function: String
-            let definingClass: String
-            if let announced = frame.function {
-                function = announced
-                if let known = classes[announced] {
-                    definingClass = known
-                } else {
-                    definingClass = announced.lastIndex(of: ".").map { String(announced[..<$0]) } ?? ""
-                    classes[announced] = definingClass
-                }
-            } else {
-                // Nobody announced the body: the receiver's own override ran.
-                function = "\(frame.receiverClass).\(frame.method)"
-                definingClass = frame.receiverClass
-            }
-            let detail: String
-            switch raw.kind {
-            case .call: detail = frame.detail
-            case .return: detail = "-> " + raw.text
-            case .raise: detail = raw.text
-            }
-            result.append(
-                TraceEvent(
-                    seq: seq, kind: raw.kind, function: function, definingClass: definingClass,
-                    selfClass: frame.receiverClass, method: frame.method, swift: frame.swift,
-                    pyLine: frame.line == 0 ? nil : frame.line, process: process,
-                    thread: lanes[frame.lane].label, pid: pid, tid: lanes[frame.lane].tid,
-                    request: raw.request, depth: frame.depth, time: raw.time, detail: detail,
-                    frame: frameID(raw.frame)))
-        }
-        return result
-    }
-
-    /// This process's part of a recording.
-    func report() -> ChildReport {
-        ChildReport(
-            processes: processes,
-            threads: lanes.map {
-                TraceThread(process: process, label: $0.label, name: $0.name, pid: pid, tid: $0.tid)
-            },
-            spawns: spawns, events: traceEvents())
-    }
-
-    /// Creates the spool at the first fork: an unlinked temp file opened for appending, so
-    /// that each child's single `write()` lands whole after the others.
-    mutating func openSpool() -> Int32 {
-        if spool >= 0 { return spool }
-        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array("\(directory)/socketserver-trace-XXXXXX".utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { return -1 }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        spool = fd
-        return fd
-    }
-
-    /// Reads what children have appended to the spool since the last time.
-    mutating func collectSpool() {
-        guard spool >= 0 else { return }
-        let bytes = SpoolCodec.read(spool, from: spoolRead)
-        var offset = 0
-        reading: while true {
-            switch SpoolCodec.decode(bytes, at: offset) {
-            case .report(let report, let next):
-                reports.append(report)
-                offset = next
-            case .skip(let next):
-                offset = next
-            case .incomplete:
-                break reading
-            case .corrupt:
-                offset = bytes.count  // cannot resynchronise: skip what is there
-                break reading
-            }
-        }
-        spoolRead += offset
-    }
-
-    /// Everything so far, children included, merged by time.
-    func snapshot(deterministic: Bool, origin: UInt64) -> Recording {
-        var parts = [report()]
-        parts += reports
-        var processes: [TraceProcess] = []
-        var processIndex: [String: Int] = [:]
-        for part in parts {
-            for entry in part.processes {
-                if let index = processIndex[entry.label] {
-                    if entry.pid != 0 { processes[index].pid = entry.pid }
-                    if let status = entry.exitStatus { processes[index].exitStatus = status }
-                    if processes[index].parent == nil { processes[index].parent = entry.parent }
-                } else {
-                    processIndex[entry.label] = processes.count
-                    processes.append(entry)
-                }
-            }
-        }
-        let threads = parts.flatMap(\.threads).sorted {
-            let left = (processIndex[$0.process] ?? .max, labelNumbers($0.label))
-            let right = (processIndex[$1.process] ?? .max, labelNumbers($1.label))
-            return left.0 != right.0 ? left.0 < right.0 : left.1.lexicographicallyPrecedes(right.1)
-        }
-        var events = parts[0].events
-        if parts.count > 1 {
-            // Each part is in time order already; a stable merge by time keeps that order.
-            events = parts.flatMap(\.events).enumerated().sorted {
-                ($0.element.time, $0.offset) < ($1.element.time, $1.offset)
-            }.map(\.element)
-            for index in events.indices { events[index].seq = index }
-        }
-        return Recording(
-            deterministic: deterministic, origin: origin, events: events, processes: processes,
-            threads: threads, spawns: parts.flatMap(\.spawns))
-    }
+    /// The part the child was forked in, which waits for its report.
+    let part: Int?
+    /// The child's entry in the parent's process table.
+    let processKey: Int
 }
 
 // MARK: - Helpers
@@ -676,4 +411,39 @@ let recordedDetailLimit = 1000
 func shortDetail(_ text: String) -> String {
     guard text.utf8.count > recordedDetailLimit else { return text }
     return String(text.prefix(recordedDetailLimit)) + "…"
+}
+
+extension Recorder {
+    /// How much a recorder holds, counted.
+    struct Holdings: Equatable {
+        /// Events not yet handed out.
+        var events: Int
+        /// Frames open or named by those events.
+        var frames: Int
+        /// Threads known (live, or ended with events held).
+        var lanes: Int
+        /// Parts not yet taken.
+        var parts: Int
+        /// Requests with a part.
+        var requests: Int
+        /// Spawn links held.
+        var spawns: Int
+        /// Process entries held (this process included).
+        var processes: Int
+        /// Children's reports held.
+        var reports: Int
+    }
+
+    /// What the recorder holds now (tests check that a live recorder forgets).
+    func holdings() -> Holdings {
+        state.withLock { s in
+            Holdings(
+                events: s.lanes.values.reduce(0) { $0 + $1.loose.count }
+                    + s.parts.values.reduce(0) { $0 + $1.events.count },
+                frames: s.frames.count, lanes: s.lanes.count, parts: s.parts.count,
+                requests: s.partOfRequest.count, spawns: s.spawns.count,
+                processes: s.processes.count,
+                reports: s.looseReports.count + s.parts.values.reduce(0) { $0 + $1.reports.count })
+        }
+    }
 }

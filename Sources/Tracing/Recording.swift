@@ -219,11 +219,16 @@ public struct Recording: Sendable, Equatable {
     public var threads: [TraceThread]
     /// Every thread start and fork, in the order they were announced.
     public var spawns: [TraceSpawn]
+    /// Frames whose events stand for several identical calls in a row, with how many: a
+    /// recorder made with `foldRepeats` keeps the first of such a run and counts the others.
+    /// Views that fold repeats add these counts to theirs; views that list every event show
+    /// the frame once. Empty for every other recording.
+    public var repeats: [TraceFrameID: Int]
 
     /// Makes a recording (views and tests build synthetic ones).
     public init(
         deterministic: Bool, origin: UInt64, events: [TraceEvent], processes: [TraceProcess],
-        threads: [TraceThread], spawns: [TraceSpawn]
+        threads: [TraceThread], spawns: [TraceSpawn], repeats: [TraceFrameID: Int] = [:]
     ) {
         self.deterministic = deterministic
         self.origin = origin
@@ -231,6 +236,7 @@ public struct Recording: Sendable, Equatable {
         self.processes = processes
         self.threads = threads
         self.spawns = spawns
+        self.repeats = repeats
     }
 
     /// The thread entry of a lane, if known.

@@ -1,6 +1,7 @@
 // `socketserver-trace serve`: the notes' server, live. It serves until Ctrl-C and prints each
 // request's part of the trace once the request is done, so a reader can connect with `nc`
-// and watch.
+// and watch. The recorder hands over each finished request and forgets it, so the server
+// can run for as long as the reader likes without falling behind or growing.
 import Glibc
 import SocketServer
 import Sockets
@@ -11,9 +12,13 @@ struct LiveServer {
     let host: String
     let port: Int
 
-    /// How long a request's events must stay unchanged before its trace is printed: a worker
-    /// thread or a forked child may still be reporting after the serving thread is done.
-    static let quietNanoseconds: UInt64 = 300_000_000
+    /// How long the main thread waits for Ctrl-C between two looks for finished requests.
+    static let tickNanoseconds = 100_000_000
+    /// The same, right after a look that found some.
+    static let busyTickNanoseconds = 10_000_000
+    /// How many finished requests may wait to be printed before the server waits for the
+    /// printing (a few MB).
+    static let maxUntaken = 256
 
     func run() throws {
         // Ctrl-C and SIGTERM are taken by the main thread with sigtimedwait: block them before
@@ -25,92 +30,57 @@ struct LiveServer {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let serverType = serverClasses.first { $0.name == serverName }!.type
-        let recorder = Recorder(deterministic: false)
+        // The recorder hands each finished request over and forgets it, and counts the idle
+        // turns of serve_forever instead of keeping them: what it holds is what still runs,
+        // and at most a few hundred finished requests this thread has not printed yet (when
+        // it falls behind, the serving thread waits for it).
+        let recorder = Recorder(deterministic: false, foldRepeats: true, maxUntaken: Self.maxUntaken)
         Trace.attach(recorder)
         defer { Trace.attach(nil) }
         let address: SocketAddress =
             host.contains(":") ? .inet6(host: host, port: port) : .inet(host: host, port: port)
         let server = try serverType.init(address, MyTCPHandler.self)
         let color = CLI.useColor(1)
-        var printed = Set<Int>()
-        printPart(recorder.recording(), nil, &printed, color: color)
+        printTree(recorder.takeRecording(), color: color)
         say("serving \(serverName) on \(server.serverAddress): try `nc \(clientHost(server.serverAddress)) \(server.serverAddress.port ?? port)`; Ctrl-C stops")
 
         let serving = PThread(targetName: "serve_forever") { try server.serveForever() }
         try serving.start()
-        var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+        var printed = 0
         while true {
+            // Look again soon while requests are coming, rarely when idle.
+            var timeout = timespec(tv_sec: 0, tv_nsec: printed > 0 ? Self.busyTickNanoseconds : Self.tickNanoseconds)
             let signal = ForkGate.outside { sigtimedwait(&signals, nil, &timeout) }
             if signal == SIGINT || signal == SIGTERM { break }
-            let recording = recorder.recording()
-            for part in readyParts(recording, printed: printed) {
-                printPart(recording, part, &printed, color: color)
-            }
+            printed = printFinished(recorder, color: color)
         }
         say("\nshutting down")
         server.shutdown()
         try serving.join()
         try server.serverClose()
-        printPart(recorder.recording(), nil, &printed, color: color)
+        printFinished(recorder, color: color)
+        printTree(recorder.takeRecording(), color: color)
     }
 
-    /// The parts of the recording that are ready to print, as lists of event seqs: for each
-    /// request, the serving thread's `_handle_request_noblock` frame that accepted it plus
-    /// every event of that request elsewhere (a worker thread, a forked child), once all its
-    /// frames have ended and it has been quiet for ``quietNanoseconds``.
-    func readyParts(_ recording: Recording, printed: Set<Int>) -> [[Int]] {
-        struct Part {
-            var seqs: [Int] = []
-            var open = 0
-            var noblockDone = false
-            var last: UInt64 = 0
+    /// Print every request that has finished, a few at a time (when nothing has finished, this
+    /// is a lock and a look at the children's spool: nothing is rescanned).
+    /// - Returns: how many were printed.
+    @discardableResult
+    func printFinished(_ recorder: Recorder, color: Bool) -> Int {
+        let batch = 16
+        var printed = 0
+        while true {
+            let requests = recorder.takeCompletedRequests(limit: batch)
+            for request in requests { printTree(request, color: color) }
+            printed += requests.count
+            if requests.count < batch { return printed }
         }
-        var parts: [Int: Part] = [:]  // by request, or by -seq for a request that failed early
-        var noblock: [String: (frame: TraceFrameID, key: Int?, seqs: [Int])] = [:]  // by lane
-        for event in recording.events where !printed.contains(event.seq) {
-            let lane = event.process + "/" + event.thread
-            if var frame = noblock[lane] {
-                frame.seqs.append(event.seq)
-                frame.key = frame.key ?? event.request
-                if event.frame == frame.frame && event.kind != .call {
-                    let key = frame.key ?? -event.seq
-                    parts[key, default: Part()].seqs += frame.seqs
-                    parts[key]!.noblockDone = true
-                    parts[key]!.last = max(parts[key]!.last, event.time)
-                    noblock[lane] = nil
-                } else {
-                    noblock[lane] = frame
-                }
-            } else if event.method == "_handle_request_noblock" && event.kind == .call {
-                noblock[lane] = (event.frame, nil, [event.seq])
-            } else if let request = event.request {
-                parts[request, default: Part()].seqs.append(event.seq)
-                parts[request]!.open += event.kind == .call ? 1 : -1
-                parts[request]!.last = max(parts[request]!.last, event.time)
-            }
-        }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let nanoseconds = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-        return parts.values
-            .filter { $0.noblockDone && $0.open <= 0 && nanoseconds - $0.last > Self.quietNanoseconds }
-            .map { $0.seqs.sorted() }
-            .sorted { $0[0] < $1[0] }
     }
 
-    /// Print the not yet printed events among `seqs` (all of them when nil) as one tree.
-    func printPart(_ recording: Recording, _ seqs: [Int]?, _ printed: inout Set<Int>, color: Bool) {
-        let chosen = seqs.map(Set.init)
-        let events = recording.events.filter {
-            !printed.contains($0.seq) && (chosen?.contains($0.seq) ?? true)
-        }
-        guard !events.isEmpty else { return }
-        printed.formUnion(events.map(\.seq))
-        let requests = Set(events.compactMap(\.request))
-        var part = recording
-        part.events = events
-        part.spawns = recording.spawns.filter { spawn in spawn.request.map(requests.contains) ?? false }
-        let text = render(part, as: .tree, color: color)
+    /// Print `recording` as one tree, unless it is empty.
+    func printTree(_ recording: Recording, color: Bool) {
+        guard !recording.events.isEmpty else { return }
+        let text = render(recording, as: .tree, color: color)
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         fflush(nil)
     }

@@ -177,6 +177,8 @@ final class ChildProcess: @unchecked Sendable {
 
     var stdout: String { read("stdout") }
     var stderr: String { read("stderr") }
+    /// What the child has written to its standard output so far.
+    var stdoutBytes: Data { FileManager.default.contents(atPath: folder + "/stdout") ?? Data() }
 
     private func read(_ name: String) -> String {
         String(decoding: FileManager.default.contents(atPath: folder + "/" + name) ?? Data(), as: UTF8.self)

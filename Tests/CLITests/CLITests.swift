@@ -296,7 +296,7 @@ func sendLine(_ port: Int, _ line: String) throws -> [UInt8] {
 
 /// Let the live trace print, send SIGINT, collect the output (bounded).
 func finish(_ serve: ChildProcess) throws -> RunResult {
-    usleep(800_000)  // the request's trace prints once it has been quiet for 300 ms
+    usleep(800_000)  // serve looks for finished requests every 100 ms: leave it a few looks
     serve.signal(SIGINT)
     let status = serve.wait(timeout: 10)
     #expect(status != nil, "serve did not stop on SIGINT within 10 s")
