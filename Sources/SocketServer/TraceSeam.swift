@@ -161,7 +161,7 @@ public enum Trace {
             clock_gettime(CLOCK_MONOTONIC, &now)
             let elapsed = (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec)
             if elapsed >= Int(releaseWaitNanoseconds) { return false }
-            usleep(50)
+            ForkGate.outside { _ = usleep(50) }
         }
         return true
     }

@@ -7,6 +7,7 @@
 // consumer takes it away request by request, is in RecorderState.swift.
 import Glibc
 import SocketServer
+import Sockets
 import Synchronization
 
 /// Records every call the port announces, from every thread and every forked child.
@@ -23,7 +24,8 @@ import Synchronization
 /// of kept. So what a live recorder holds is what is still running, not what ran, plus what
 /// the consumer has not taken yet; `maxUntaken` bounds the latter.
 ///
-/// State: everything mutable is in `state`, a `Mutex`. A forked child never touches its
+/// State: everything mutable is in `state`, a ``Lock`` (a pthread mutex, which the thread
+/// sanitizer sees). A forked child never touches its
 /// parent's mutex (another parent thread may have held it at the fork): `childDidStart`
 /// returns a new recorder, made from what `processWillFork` copied, that keeps the child's
 /// events in memory and writes them to the parent's spool file in one `write()` at
@@ -45,7 +47,7 @@ public final class Recorder: TraceRecorder {
     /// How many finished requests may wait for the consumer before the thread that finishes
     /// another one waits for it (nil: never).
     let maxUntaken: Int?
-    private let state: Mutex<RecorderState>
+    private let state: Lock<RecorderState>
     /// Whether the child path has run once in this process (see `rehearseChild`).
     private let rehearsed = Atomic<Bool>(false)
 
@@ -73,7 +75,7 @@ public final class Recorder: TraceRecorder {
         processLabel = "P0"
         pid = getpid()
         childSpool = nil
-        state = Mutex(
+        state = Lock(
             RecorderState(
                 process: "P0", pid: pid, nextThread: 0, nextRequest: 1,
                 own: TraceProcess(label: "P0", pid: pid, parent: nil, exitStatus: nil),
@@ -97,7 +99,7 @@ public final class Recorder: TraceRecorder {
         initial.adoptForkingThread(
             label: token.thread, name: token.threadName, tid: currentThreadID(),
             stack: token.stack, baseRequest: token.baseRequest, thread: UInt(pthread_self()))
-        state = Mutex(initial)
+        state = Lock(initial)
     }
 
     deinit {
@@ -142,7 +144,7 @@ public final class Recorder: TraceRecorder {
     private func waitForConsumer(_ limit: Int) {
         let deadline = traceClock() + 1_000_000_000
         while traceClock() < deadline {
-            usleep(1000)
+            ForkGate.outside { _ = usleep(1000) }
             if state.withLock({ $0.completed.count }) <= limit / 2 { return }
         }
     }

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import SocketServer
+import Sockets
 import Synchronization
 import Testing
 
@@ -17,7 +18,7 @@ enum SyntheticScenario {
     final class Shared: Sendable {
         let stop = Atomic<Bool>(false)
         let served = Atomic<Int>(0)
-        let workers = Mutex<[PThread]>([])
+        let workers = Lock<[PThread]>([])
     }
 
     static let serverClass = "ThreadingTCPServer"
