@@ -3,6 +3,7 @@
 import Glibc
 import SocketServer
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Tracing
@@ -213,11 +214,13 @@ struct RecorderBackpressureTests {
     }
 }
 
+/// The tests that fork run in a fresh process each (an exit test): a child forked beside the
+/// other suites' threads could wait for ever for a runtime lock one of them held.
 @Suite("Recorder streaming forks", .serialized, .timeLimit(.minutes(1)))
 struct RecorderStreamingForkTests {
     /// One turn of a forking server: the child announces `finish_request`, then reports (unless
     /// `reports` is false) and exits.
-    func forkingTurn(_ recorder: Recorder, _ server: TraceTarget, reports: Bool = true) -> Int32 {
+    static func forkingTurn(_ recorder: Recorder, _ server: TraceTarget, reports: Bool = true) -> Int32 {
         var child: Int32 = -1
         traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "ForkingTCPServer") {
             traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "ForkingTCPServer", returns: "r")
@@ -239,7 +242,11 @@ struct RecorderStreamingForkTests {
     }
 
     @Test("a forked request is handed out once its child has reported")
-    func forkedRequest() throws {
+    func forkedRequest() async {
+        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.forkedRequestBody() } }
+    }
+
+    static func forkedRequestBody() throws {
         let recorder = Recorder()
         let server = TraceTarget()
         let pid = forkingTurn(recorder, server)
@@ -258,7 +265,11 @@ struct RecorderStreamingForkTests {
     }
 
     @Test("a child that dies without a report does not hold its request back")
-    func childWithoutReport() throws {
+    func childWithoutReport() async {
+        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.childWithoutReportBody() } }
+    }
+
+    static func childWithoutReportBody() throws {
         let recorder = Recorder()
         let server = TraceTarget()
         let pid = forkingTurn(recorder, server, reports: false)
