@@ -23,8 +23,8 @@ struct ViewLane {
     /// Where it was spawned, if through the seam.
     let spawn: TraceSpawn?
 
-    /// `"P0/T1"`.
-    var key: String { "\(process)/\(thread)" }
+    /// The lane.
+    var key: LaneID { LaneID(process: process, thread: thread) }
 }
 
 /// One row of a causal view.
@@ -68,8 +68,8 @@ struct ViewRow {
     /// The index of the matching call or end row.
     var partner: Int?
 
-    /// `"P0/T1"`.
-    var laneKey: String { "\(process)/\(thread)" }
+    /// The lane of the row.
+    var laneKey: LaneID { LaneID(process: process, thread: thread) }
 }
 
 /// A recording in causal order, ready for a view.
@@ -99,7 +99,7 @@ struct CausalView {
     }
 
     /// The lane of a row.
-    func lane(_ key: String) -> ViewLane? { lanes.first { $0.key == key } }
+    func lane(_ key: LaneID) -> ViewLane? { lanes.first { $0.key == key } }
 }
 
 /// A node of a lane's call forest.
@@ -147,19 +147,19 @@ private final class CausalNode {
 private struct CausalBuilder {
     let deterministic: Bool
     var normalizer: DetailNormalizer
-    var laneOrder: [String] = []
-    var laneInfo: [String: ViewLane] = [:]
-    var forests: [String: [CausalNode]] = [:]
-    var roots: [String] = []
+    var laneOrder: [LaneID] = []
+    var laneInfo: [LaneID: ViewLane] = [:]
+    var forests: [LaneID: [CausalNode]] = [:]
+    var roots: [LaneID] = []
 
     init(_ recording: Recording) {
         deterministic = recording.deterministic
         normalizer = DetailNormalizer(enabled: recording.deterministic, processes: recording.processes)
         let started = recording.spawns.filter(\.started)
-        var spawnOf: [String: TraceSpawn] = [:]
-        for spawn in started { spawnOf["\(spawn.process)/\(spawn.thread)"] = spawn }
+        var spawnOf: [LaneID: TraceSpawn] = [:]
+        for spawn in started { spawnOf[spawn.lane] = spawn }
         func addLane(_ process: String, _ thread: String, name: String, pid: Int32, tid: Int32) {
-            let key = "\(process)/\(thread)"
+            let key = LaneID(process: process, thread: thread)
             guard laneInfo[key] == nil else { return }
             laneOrder.append(key)
             laneInfo[key] = ViewLane(
@@ -169,15 +169,15 @@ private struct CausalBuilder {
         for thread in recording.threads {
             addLane(thread.process, thread.label, name: thread.name, pid: thread.pid, tid: thread.tid)
         }
-        var laneEvents: [String: [TraceEvent]] = [:]
+        var laneEvents: [LaneID: [TraceEvent]] = [:]
         for event in recording.events {
             addLane(event.process, event.thread, name: "thread", pid: event.pid, tid: event.tid)
-            laneEvents["\(event.process)/\(event.thread)", default: []].append(event)
+            laneEvents[event.lane, default: []].append(event)
         }
-        var spawnsFrom: [String: [TraceSpawn]] = [:]
+        var spawnsFrom: [LaneID: [TraceSpawn]] = [:]
         for spawn in started {
             addLane(spawn.process, spawn.thread, name: spawn.name, pid: 0, tid: 0)
-            spawnsFrom["\(spawn.parentProcess)/\(spawn.parentThread)", default: []].append(spawn)
+            spawnsFrom[spawn.parentLane, default: []].append(spawn)
         }
         // Lanes in process order, then thread number: main first, children after.
         let processOrder = Dictionary(
@@ -201,7 +201,7 @@ private struct CausalBuilder {
             forests[key] = Self.forest(laneEvents[key] ?? [], spawns: spawns, repeats: recording.repeats)
             // A lane is a root unless a known lane spawned it.
             if let spawn = laneInfo[key]?.spawn,
-                laneInfo["\(spawn.parentProcess)/\(spawn.parentThread)"] != nil
+                laneInfo[spawn.parentLane] != nil
             {
                 continue
             }
@@ -247,24 +247,24 @@ private struct CausalBuilder {
     /// Normalizes every detail and lane name in causal order (first appearance decides the
     /// names, and the causal order is the same every run).
     mutating func normalize() {
-        var visited: Set<String> = []
+        var visited: Set<LaneID> = []
         for root in roots { normalizeLane(root, &visited) }
         for key in laneOrder where !visited.contains(key) { normalizeLane(key, &visited) }
     }
 
-    private mutating func normalizeLane(_ key: String, _ visited: inout Set<String>) {
+    private mutating func normalizeLane(_ key: LaneID, _ visited: inout Set<LaneID>) {
         guard visited.insert(key).inserted else { return }
         if let name = laneInfo[key]?.name { laneInfo[key]?.name = normalizer.name(name) }
         for node in forests[key] ?? [] { normalizeNode(node, &visited) }
     }
 
-    private mutating func normalizeNode(_ node: CausalNode, _ visited: inout Set<String>) {
+    private mutating func normalizeNode(_ node: CausalNode, _ visited: inout Set<LaneID>) {
         switch node.content {
         case .frame(let event), .orphan(let event):
             node.detail = normalizer.detail(event.detail, request: event.request)
         case .spawn(let spawn):
             node.detail = normalizer.name(spawn.name)
-            normalizeLane("\(spawn.process)/\(spawn.thread)", &visited)
+            normalizeLane(spawn.lane, &visited)
         }
         for child in node.children { normalizeNode(child, &visited) }
         if let end = node.end {
@@ -303,11 +303,11 @@ private struct CausalBuilder {
     private struct FlattenState {
         var rows: [ViewRow] = []
         var lanes: [ViewLane] = []
-        var visited: Set<String> = []
+        var visited: Set<LaneID> = []
         var clock = 0
     }
 
-    private func emitLane(_ key: String, indent: Int, _ state: inout FlattenState) {
+    private func emitLane(_ key: LaneID, indent: Int, _ state: inout FlattenState) {
         guard state.visited.insert(key).inserted, let lane = laneInfo[key] else { return }
         state.lanes.append(lane)
         for node in forests[key] ?? [] { emit(node, lane: lane, indent: indent, &state) }
@@ -344,7 +344,7 @@ private struct CausalBuilder {
                 ViewRow(
                     kind: .spawn, process: lane.process, thread: lane.thread, indent: indent,
                     clock: state.clock, spawn: spawn, detail: node.detail))
-            emitLane("\(spawn.process)/\(spawn.thread)", indent: indent + 1, &state)
+            emitLane(spawn.lane, indent: indent + 1, &state)
         }
     }
 }

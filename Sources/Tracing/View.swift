@@ -59,7 +59,7 @@ func padRight(_ text: String, _ width: Int) -> String {
 
 /// How deep each row is within its own lane (a spawned lane's first calls are at 0).
 func laneRelativeIndents(_ view: CausalView) -> [Int] {
-    var base: [String: Int] = [:]
+    var base: [LaneID: Int] = [:]
     return view.rows.map { row in
         let key = row.laneKey
         if base[key] == nil { base[key] = row.indent }

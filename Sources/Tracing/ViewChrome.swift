@@ -62,9 +62,9 @@ public func renderChrome(_ recording: Recording) -> String {
             ]))
     }
     // Where each lane ends, for calls still open when the recording was taken.
-    var lastRow: [String: Int] = [:]
+    var lastRow: [LaneID: Int] = [:]
     for (index, row) in view.rows.enumerated() where row.event != nil { lastRow[row.laneKey] = index }
-    var firstRow: [String: Int] = [:]
+    var firstRow: [LaneID: Int] = [:]
     for (index, row) in view.rows.enumerated().reversed() where row.event != nil {
         firstRow[row.laneKey] = index
     }
@@ -96,7 +96,7 @@ public func renderChrome(_ recording: Recording) -> String {
                 ]))
         case .spawn:
             let spawn = row.spawn!
-            let target = "\(spawn.process)/\(spawn.thread)"
+            let target = spawn.lane
             guard let first = firstRow[target].map({ view.rows[$0] }), let firstEvent = first.event else {
                 continue
             }

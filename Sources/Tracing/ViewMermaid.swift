@@ -18,7 +18,7 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
     let relative = laneRelativeIndents(view)
     var lines = ["sequenceDiagram"]
     for lane in view.lanes {
-        let title = lane.name.isEmpty ? lane.key : "\(lane.key) \(lane.name)"
+        let title = lane.name.isEmpty ? "\(lane.key)" : "\(lane.key) \(lane.name)"
         lines.append("    participant \(mermaidID(lane.key)) as \(Mermaid.escape(title))")
     }
     for (index, row) in view.rows.enumerated() {
@@ -55,7 +55,7 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
             lines.append("    \(me)-->>\(me): \(Mermaid.escape(text))")
         case .spawn:
             let spawn = row.spawn!
-            let target = mermaidID("\(spawn.process)/\(spawn.thread)")
+            let target = mermaidID(spawn.lane)
             let text = spawn.kind == .fork ? "fork \(spawn.process)" : "start \(spawn.thread) \(row.detail)"
             lines.append("    \(me)->>\(target): \(Mermaid.escape(text))")
         }
@@ -63,7 +63,7 @@ public func renderMermaid(_ recording: Recording, detailLimit: Int = 60) -> Stri
     return lines.map { $0 + "\n" }.joined()
 }
 
-/// A lane key as a Mermaid identifier: `P0/T1` → `P0_T1`, `P1.2/T0` → `P1_2_T0`.
-func mermaidID(_ key: String) -> String {
-    String(key.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+/// A lane as a Mermaid identifier: `P0/T1` → `P0_T1`, `P1.2/T0` → `P1_2_T0`.
+func mermaidID(_ key: LaneID) -> String {
+    String(key.description.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
 }

@@ -11,19 +11,19 @@ public func renderSequence(_ recording: Recording, width: Int = 120) -> String {
     let view = CausalView(recording, fold: true)
     let relative = laneRelativeIndents(view)
     // Each lane's span of rows: from its spawn row (or first row) to its last row.
-    var first: [String: Int] = [:]
-    var last: [String: Int] = [:]
+    var first: [LaneID: Int] = [:]
+    var last: [LaneID: Int] = [:]
     for (index, row) in view.rows.enumerated() {
         if first[row.laneKey] == nil { first[row.laneKey] = index }
         last[row.laneKey] = index
         if let spawn = row.spawn {
-            let target = "\(spawn.process)/\(spawn.thread)"
+            let target = spawn.lane
             if first[target] == nil { first[target] = index }
             last[target] = max(last[target] ?? index, index)
         }
     }
     // Columns, lowest free first, in order of start.
-    var column: [String: Int] = [:]
+    var column: [LaneID: Int] = [:]
     var columnFreeAfter: [Int] = []
     for key in first.keys.sorted(by: { first[$0]! < first[$1]! }) {
         let start = first[key]!
@@ -56,13 +56,13 @@ public func renderSequence(_ recording: Recording, width: Int = 120) -> String {
         let body = cutText(text, to: room)
         return (head + " " + body).replacingTrailingSpaces()
     }
-    func laneTitle(_ key: String) -> String {
+    func laneTitle(_ key: LaneID) -> String {
         let name = view.lane(key)?.name ?? ""
-        return name.isEmpty ? key : "\(key) \(name)"
+        return name.isEmpty ? "\(key)" : "\(key) \(name)"
     }
 
     var lines: [String] = []
-    var titled: Set<String> = []
+    var titled: Set<LaneID> = []
     for (index, row) in view.rows.enumerated() {
         let slot = column[row.laneKey] ?? 0
         if titled.insert(row.laneKey).inserted {
@@ -100,7 +100,7 @@ public func renderSequence(_ recording: Recording, width: Int = 120) -> String {
                 line(gutter(index, marks: [slot: "<"]), pad + "<- " + event.method + "  " + resultText(row.detail)))
         case .spawn:
             let spawn = row.spawn!
-            let target = "\(spawn.process)/\(spawn.thread)"
+            let target = spawn.lane
             titled.insert(target)
             let to = column[target] ?? slot
             var chars = gutter(index, marks: [slot: "+", to: "o"])
