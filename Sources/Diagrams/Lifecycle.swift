@@ -151,16 +151,9 @@ enum LifecycleLayout {
     /// Consecutive siblings of the same shape folded into one marked `repeated`, at every
     /// level.
     private static func fold(_ nodes: [Node]) -> [Node] {
-        var result: [Node] = []
-        for var node in nodes {
-            node.children = fold(node.children)
-            if let last = result.last, last.sameShape(as: node) {
-                result[result.count - 1].repeated = true
-            } else {
-                result.append(node)
-            }
+        foldRuns(nodes, children: \.children, sameShape: { $0.sameShape(as: $1) }) { first, _ in
+            first.repeated = true
         }
-        return result
     }
 
     private static func flatten(_ nodes: [Node]) -> [Entry] {

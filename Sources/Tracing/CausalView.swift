@@ -7,6 +7,7 @@
 // main thread) come first. Runs of identical sibling subtrees (the idle `service_actions` turns
 // of `serve_forever`, `collect_children` polls) fold into one, because how many of them ran is
 // a matter of timing.
+import Diagrams
 
 /// A thread of a process, as views name it.
 struct ViewLane {
@@ -280,16 +281,9 @@ private struct CausalBuilder {
     }
 
     private static func fold(_ nodes: [CausalNode]) -> [CausalNode] {
-        var result: [CausalNode] = []
-        for node in nodes {
-            node.children = fold(node.children)
-            if let last = result.last, last.sameShape(as: node) {
-                last.count += node.count
-            } else {
-                result.append(node)
-            }
+        foldRuns(nodes, children: \.children, sameShape: { $0.sameShape(as: $1) }) { first, folded in
+            first.count += folded.count
         }
-        return result
     }
 
     /// The rows, and the lanes in order of appearance.
