@@ -112,8 +112,14 @@ func forkStressBody(requests: Int, clients: Int, seconds: Double) throws {
 
     #expect(stuck.isEmpty, "\(stuck.count) forked children stuck: \(stuck)")
     #expect(failures.value.isEmpty, "\(failures.value.count) requests failed: \(failures.value.prefix(5))")
-    #expect(answered.value == requests, "answered \(answered.value) of \(requests) within \(seconds) s")
+    // Clients stop taking requests at the deadline (a loaded machine forks slowly): every
+    // request that was sent must have been answered, and enough must have been sent for the
+    // stress to mean something (before the fork gate, a child got stuck within the first
+    // thousand or so).
+    let sent = min(tickets.value, requests)
+    #expect(answered.value == sent, "answered \(answered.value) of the \(sent) requests sent")
+    #expect(sent >= 1000, "only \(sent) of \(requests) requests were sent within \(seconds) s")
     let handled = recorder.recording().events.filter { $0.method == "handle" && $0.kind == .call }.count
     #expect(handled == answered.value, "the recorder saw \(handled) handlers for \(answered.value) replies")
-    print("fork stress: \(answered.value) of \(requests) forked requests answered, \(stuck.count) children stuck")
+    print("fork stress: \(answered.value) forked requests answered of \(sent) sent, \(stuck.count) children stuck")
 }
