@@ -28,7 +28,7 @@ let package = Package(
             name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
-        .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "TestSupport"]),
         .testTarget(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         // Runs the built socketserver-trace binary; golden files and the CPython script are data.
         .testTarget(
-            name: "CLITests", dependencies: ["socketserver-trace", "Tracing", "Diagrams"],
+            name: "CLITests", dependencies: ["socketserver-trace", "Tracing", "Diagrams", "TestSupport"],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]

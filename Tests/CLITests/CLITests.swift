@@ -1,6 +1,7 @@
 // The command line as a reader meets it: help, usage errors, the machine formats' fields,
 // output files, colour, the live `serve` command driven by a real client and stopped by SIGINT.
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("CLITests")
@@ -294,9 +295,12 @@ func sendLine(_ port: Int, _ line: String) throws -> [UInt8] {
     throw CocoaError(.fileReadUnknown)
 }
 
-/// Let the live trace print, send SIGINT, collect the output (bounded).
+/// Wait until the live trace has printed the request (its `shutdown_request` line, at most
+/// 10 s), send SIGINT, collect the output (bounded).
 func finish(_ serve: ChildProcess) throws -> RunResult {
-    usleep(800_000)  // serve looks for finished requests every 100 ms: leave it a few looks
+    let deadline = Date().addingTimeInterval(10)
+    while !serve.stdout.contains("shutdown_request") && Date() < deadline { usleep(10_000) }
+    #expect(serve.stdout.contains("shutdown_request"), "serve printed no request trace live:\n\(serve.stdout)")
     serve.signal(SIGINT)
     let status = serve.wait(timeout: 10)
     #expect(status != nil, "serve did not stop on SIGINT within 10 s")

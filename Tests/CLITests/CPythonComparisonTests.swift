@@ -45,6 +45,7 @@
 // By hand, for one scenario: see the top of cpython_trace.py.
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// One scenario of `socketserver-trace run`.

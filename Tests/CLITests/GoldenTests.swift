@@ -4,6 +4,7 @@
 //   UPDATE_GOLDEN=1 swift test --filter GoldenTests
 // and read the diff before committing it.
 import Foundation
+import TestSupport
 import Testing
 
 /// The scenarios with golden files: name → `run` arguments.

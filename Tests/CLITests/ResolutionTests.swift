@@ -2,6 +2,7 @@
 // tracer sees which one really ran. For every concrete server class they must agree, so that a
 // diagram or an MRO table that lies fails here.
 import Foundation
+import TestSupport
 import Testing
 import Diagrams
 import Tracing

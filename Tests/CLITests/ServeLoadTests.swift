@@ -3,6 +3,7 @@
 // server's resident memory must not grow with the number of requests it has printed.
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("serve under load", .serialized)

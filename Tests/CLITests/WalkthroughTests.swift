@@ -19,6 +19,7 @@
 //   UPDATE_WALKTHROUGH=1 swift test --filter WalkthroughTests
 // (a marker with no block under it gets one), then read the diff and the prose around it.
 import Foundation
+import TestSupport
 import Testing
 
 /// One marker and the fenced block under it.

@@ -46,57 +46,16 @@ enum CPython {
         return try spawn(script, timeout: timeout)
     }
 
-    /// Start `env PYENV_VERSION=3.13.0 python3 -c script` with posix_spawn, standard input from
-    /// /dev/null and its output in files; wait for our pid at most `timeout` seconds, then kill
-    /// that pid. (posix_spawn and waitpid on our own pid, as CLISupport.swift does: Swift
-    /// Testing's exit-test monitor may reap children itself, so ECHILD ends the wait too.)
+    /// Run `env PYENV_VERSION=3.13.0 python3 -c script` with the tests' command runner (its
+    /// output in files, killed with what it started after `timeout` seconds).
     static func spawn(_ script: String, timeout: Double) throws -> CPythonRun {
-        let dir = try TempDir()
-        defer { dir.remove() }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, dir.file("stdout"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, dir.file("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let command = ["/usr/bin/env", "PYENV_VERSION=3.13.0", "python3", "-c", script]
-        let argv = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let code = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
-        guard code == 0 else { throw OSError(errno: code) }
-
-        var status: CInt? = nil
-        let deadline = now() + timeout
-        while true {
-            var raw: CInt = 0
-            let done = waitpid(pid, &raw, WNOHANG)
-            if done == pid {
-                status = exitCode(raw)
-                break
-            }
-            if done < 0 && errno != EINTR { break }  // reaped by someone else: it has ended
-            if now() > deadline {
-                kill(pid, SIGKILL)
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                Issue.record("CPython ran over \(timeout) s and was killed:\n\(script)")
-                break
-            }
-            usleep(2000)
+        do {
+            let result = try runCommand(["/usr/bin/env", "PYENV_VERSION=3.13.0", "python3", "-c", script], timeout: timeout)
+            return CPythonRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+        } catch let timedOut as CommandTimedOut {
+            Issue.record("CPython ran over \(timeout) s and was killed:\n\(script)")
+            return CPythonRun(status: nil, stdout: timedOut.result.stdout, stderr: timedOut.result.stderr)
         }
-        return CPythonRun(status: status, stdout: readFile(dir.file("stdout")), stderr: readFile(dir.file("stderr")))
     }
 }
 

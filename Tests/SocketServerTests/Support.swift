@@ -29,63 +29,7 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 /// The text of `data` (UTF-8).
 func text(_ data: [UInt8]) -> String { String(decoding: data, as: UTF8.self) }
 
-// MARK: - Boxes
-
-/// A value shared between the test and the threads of a server, guarded by a lock.
-final class Box<Value: Sendable>: Sendable {
-    private let storage: Lock<Value>
-
-    init(_ value: Value) { storage = Lock(value) }
-
-    /// The current value.
-    var value: Value { storage.withLock { $0 } }
-
-    /// Replace the value.
-    func set(_ newValue: Value) { storage.withLock { $0 = newValue } }
-
-    /// Change the value in place.
-    func update(_ body: (inout Value) -> Void) {
-        storage.withLock { value in body(&value) }
-    }
-}
-
-extension Box where Value == Int {
-    /// Add one.
-    func increment() { update { $0 += 1 } }
-}
-
-extension Box where Value == [String] {
-    /// Append one entry to the log.
-    func append(_ entry: String) { update { $0.append(entry) } }
-}
-
-extension Box where Value == [any Error] {
-    /// Append one error.
-    func append(_ error: any Error) { update { $0.append(error) } }
-}
-
 // MARK: - Files and directories
-
-/// A short temporary directory, /tmp/sst-XXXXXX, for Unix socket paths and logs.
-final class TempDir: Sendable {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/sst-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let made else { throw OSError.lastError() }
-        path = String(cString: made)
-    }
-
-    /// A path inside the directory.
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Remove the directory and every entry in it.
-    func remove() {
-        for name in directoryEntries(path) { unlink(file(name)) }
-        rmdir(path)
-    }
-}
 
 /// Whether `path` exists.
 func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -1,6 +1,7 @@
 // Tests of OSError, the Python builtin errors and the repr helpers.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("OSError")

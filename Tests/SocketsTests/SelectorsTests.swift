@@ -1,6 +1,7 @@
 // Tests of PollSelector, SelectSelector and EpollSelector.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("Selectors", .timeLimit(.minutes(1)))

@@ -1,6 +1,7 @@
 // Tests of SocketAddress: Python reprs, conversions, round trips through the kernel.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("SocketAddress", .timeLimit(.minutes(1)))
@@ -92,8 +93,9 @@ struct SocketAddressTests {
         #expect(peer6 == (try c6.getsockname()))
         #expect(try c6.getpeername() == a6)
 
-        let dir = makeTempDir()
-        defer { removeTempDir(dir, ["s", "d", "c"]) }
+        let folder = try TempDir()
+        defer { folder.remove() }
+        let dir = folder.path
         let l = try Socket(AF_UNIX, SOCK_STREAM)
         defer { try? l.close() }
         try l.bind(.unix(dir + "/s"))

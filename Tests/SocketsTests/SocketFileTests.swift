@@ -1,6 +1,7 @@
 // Tests of makefile(): BufferedReader read-ahead, raw SocketIO, BufferedWriter, io refs.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("SocketFile", .timeLimit(.minutes(1)))
@@ -10,7 +11,7 @@ struct SocketFileTests {
         let (c, s) = try tcpPair()
         defer { try? c.close(); try? s.close() }
         try c.sendall(b("line1\nline2\n"))
-        sleepSeconds(0.05)
+        sleep(seconds: 0.05)
         let rfile = try s.makefile("rb")
         defer { try? rfile.close() }
         #expect(rfile is BufferedReader)
@@ -35,7 +36,7 @@ struct SocketFileTests {
         let rfile = try s.makefile("rb", buffering: 4)
         defer { try? rfile.close() }
         try c.sendall(b("abcdefghij\nrest"))
-        sleepSeconds(0.05)
+        sleep(seconds: 0.05)
         let before = SyscallFaults.callsOnCurrentThread(.recv)
         #expect(try rfile.readline() == b("abcdefghij\n"))
         #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)  // 4 + 4 + 4 bytes
@@ -51,7 +52,7 @@ struct SocketFileTests {
         defer { try? raw.close() }
         #expect(raw is SocketIO)
         try c.sendall(b("ab\ncd"))
-        sleepSeconds(0.05)
+        sleep(seconds: 0.05)
         let before = SyscallFaults.callsOnCurrentThread(.recv)
         #expect(try raw.readline() == b("ab\n"))
         #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)
@@ -68,9 +69,9 @@ struct SocketFileTests {
         defer { try? rfile.close() }
         let writer = TestThread {
             try? c.sendall(b("abc"))
-            sleepSeconds(0.1)
+            sleep(seconds: 0.1)
             try? c.sendall(b("def"))
-            sleepSeconds(0.1)
+            sleep(seconds: 0.1)
             try? c.sendall(b("ghi"))
             try? c.shutdown(SHUT_WR)
         }

@@ -1,6 +1,7 @@
 // Tests of Socket: TCP and UDP over 127.0.0.1, timeouts, close, SIGPIPE, CLOEXEC, EINTR.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
 @Suite("Socket", .timeLimit(.minutes(1)))
@@ -135,7 +136,7 @@ struct SocketTests {
         for _ in 0..<100 {
             failure = osError { try c.sendall([UInt8](repeating: 1, count: 65536)) }
             if failure != nil { break }
-            sleepSeconds(0.01)
+            sleep(seconds: 0.01)
         }
         #expect(failure?.errno == EPIPE || failure?.errno == ECONNRESET)
         #expect(failure?.isConnectionError == true)
@@ -278,8 +279,8 @@ struct RealEINTRTests {
 
         let (a, bSock) = try Socket.socketpair()
         defer { try? a.close(); try? bSock.close() }
-        let result = Shared<(events: [Int], elapsed: Double, polls: Int, recvs: Int)>(([], 0, 0, 0))
-        let started = Shared(false)
+        let result = Box<(events: [Int], elapsed: Double, polls: Int, recvs: Int)>(([], 0, 0, 0))
+        let started = Box(false)
         let worker = TestThread {
             // Threads inherit the creator's mask, and Dispatch workers block signals.
             var set = sigset_t()
@@ -303,19 +304,19 @@ struct RealEINTRTests {
                 SyscallFaults.callsOnCurrentThread(.recv) - recvs
             ))
         }
-        while !started.get { sleepSeconds(0.01) }
-        sleepSeconds(0.2)
+        while !started.value { sleep(seconds: 0.01) }
+        sleep(seconds: 0.2)
         pthread_kill(worker.thread, SIGUSR1)
-        sleepSeconds(0.2)
+        sleep(seconds: 0.2)
         pthread_kill(worker.thread, SIGUSR1)
-        sleepSeconds(0.1)
+        sleep(seconds: 0.1)
         _ = try bSock.send(b("x"))
-        sleepSeconds(0.2)
+        sleep(seconds: 0.2)
         pthread_kill(worker.thread, SIGUSR1)  // worker is blocked in the second recv
-        sleepSeconds(0.1)
+        sleep(seconds: 0.1)
         _ = try bSock.send(b("y"))
         worker.join()
-        let r = result.get
+        let r = result.value
         #expect(r.events == [EVENT_READ])
         #expect(r.elapsed >= 0.4 && r.elapsed < 5)
         #expect(r.polls >= 3)

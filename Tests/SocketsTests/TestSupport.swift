@@ -1,9 +1,11 @@
-// Helpers shared by the Sockets tests: threads, temp dirs, connected pairs.
+// Helpers of the Sockets tests: a raw pthread (for signals aimed at it), connected pairs.
 import Glibc
 import Sockets
+import TestSupport
 import Testing
 
-/// A joinable pthread running a `@Sendable` closure.
+/// A joinable pthread running a `@Sendable` closure; its `pthread_t` is what `pthread_kill`
+/// aims a signal at (a `PThread` keeps its own hidden).
 final class TestThread: @unchecked Sendable {
     private final class Box {
         let body: @Sendable () -> Void
@@ -24,52 +26,6 @@ final class TestThread: @unchecked Sendable {
     }
 
     func join() { pthread_join(thread, nil) }
-}
-
-/// A value set by one thread and read by another.
-final class Shared<T: Sendable>: @unchecked Sendable {
-    private var value: T
-    private var mutex = pthread_mutex_t()
-    init(_ value: T) {
-        self.value = value
-        pthread_mutex_init(&mutex, nil)
-    }
-    var get: T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return value
-    }
-    func set(_ v: T) {
-        pthread_mutex_lock(&mutex)
-        value = v
-        pthread_mutex_unlock(&mutex)
-    }
-}
-
-/// Monotonic seconds.
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Sleep for `seconds`.
-func sleepSeconds(_ seconds: Double) {
-    usleep(useconds_t(seconds * 1_000_000))
-}
-
-/// A short temporary directory (/tmp/ssw-XXXXXX), removed with its files by `cleanup`.
-func makeTempDir() -> String {
-    var template = Array("/tmp/ssw-XXXXXX".utf8CString)
-    let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(p != nil, "mkdtemp failed")
-    return String(cString: p!)
-}
-
-/// Remove the files named in `names` under `dir`, then `dir`.
-func removeTempDir(_ dir: String, _ names: [String]) {
-    for n in names { unlink(dir + "/" + n) }
-    rmdir(dir)
 }
 
 /// A listening TCP socket on 127.0.0.1 with an ephemeral port.

@@ -10,6 +10,41 @@ import SocketServer
 import Sockets
 import Testing
 
+// MARK: - Boxes
+
+/// A value shared between the test and the threads of a server, guarded by a lock.
+public final class Box<Value: Sendable>: Sendable {
+    private let storage: Lock<Value>
+
+    public init(_ value: Value) { storage = Lock(value) }
+
+    /// The current value.
+    public var value: Value { storage.withLock { $0 } }
+
+    /// Replace the value.
+    public func set(_ newValue: Value) { storage.withLock { $0 = newValue } }
+
+    /// Change the value in place.
+    public func update(_ body: (inout Value) -> Void) {
+        storage.withLock { value in body(&value) }
+    }
+}
+
+extension Box where Value == Int {
+    /// Add one.
+    public func increment() { update { $0 += 1 } }
+}
+
+extension Box where Value == [String] {
+    /// Append one entry to the log.
+    public func append(_ entry: String) { update { $0.append(entry) } }
+}
+
+extension Box where Value == [any Error] {
+    /// Append one error.
+    public func append(_ error: any Error) { update { $0.append(error) } }
+}
+
 // MARK: - Time
 
 /// Seconds on the monotonic clock.
@@ -38,6 +73,28 @@ public func waitUntil(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
 
 
 // MARK: - Files
+
+/// A short temporary directory, /tmp/sst-XXXXXX, for Unix socket paths and logs.
+public final class TempDir: Sendable {
+    public let path: String
+
+    public init() throws {
+        var template = Array("/tmp/sst-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let made else { throw OSError.lastError() }
+        path = String(cString: made)
+    }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Remove the directory and every entry in it.
+    public func remove() {
+        for name in directoryEntries(path) { unlink(file(name)) }
+        rmdir(path)
+    }
+}
+
 
 /// The names in a directory, without "." and "..".
 public func directoryEntries(_ path: String) -> [String] {
