@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SocketServer", targets: ["SocketServer"]),
         .library(name: "Tracing", targets: ["Tracing"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
+        .executable(name: "socketserver-bench", targets: ["socketserver-bench"]),
     ],
     targets: [
         // What Python gives socketserver: socket, selectors, OSError, buffered socket files.
@@ -21,6 +22,10 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["SocketServer", "Sockets"]),
         .executableTarget(
             name: "socketserver-trace", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+        // The benchmark: a load generator, a driver that runs each server as a process of its
+        // own, the design floor (the same system calls with no framework) and CPython's rows.
+        .executableTarget(
+            name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets"]),
