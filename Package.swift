@@ -32,9 +32,10 @@ let package = Package(
         .testTarget(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
-        // Runs the built socketserver-trace binary; golden files and the CPython script are data.
+        // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
+        // the CPython script are data.
         .testTarget(
-            name: "CLITests", dependencies: ["socketserver-trace", "Tracing"],
+            name: "CLITests", dependencies: ["socketserver-trace", "socketserver-bench", "Tracing"],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]
