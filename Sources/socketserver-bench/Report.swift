@@ -159,15 +159,29 @@ struct Report {
             }
         }
         self.ratios = ratios
-        var allNotes = notes
+        // The same note of several rounds of a cell is said once, with its rounds.
+        var grouped: [(key: String, rounds: [Int])] = []
         for record in records {
-            for note in record.notes { allNotes.append("\(record.row), c=\(record.concurrency), round \(record.round): \(note)") }
+            for note in record.notes {
+                let key = "\(record.row), c=\(record.concurrency)|\(note)"
+                if let index = grouped.firstIndex(where: { $0.key == key }) {
+                    grouped[index].rounds.append(record.round)
+                } else {
+                    grouped.append((key, [record.round]))
+                }
+            }
         }
-        self.notes = allNotes
+        self.notes =
+            notes
+            + grouped.map { entry in
+                let parts = entry.key.split(separator: "|", maxSplits: 1).map(String.init)
+                let rounds = entry.rounds.map(String.init).joined(separator: ", ")
+                return "\(parts[0]), round\(entry.rounds.count == 1 ? "" : "s") \(rounds): \(parts[1])"
+            }
     }
 
-    /// Every failed request, all runs together.
-    var failedRequests: Int { cells.reduce(0) { $0 + $1.errors.total } }
+    /// The failed requests of all runs that did not fail by timing out.
+    var failedOtherThanTimeout: Int { cells.reduce(0) { $0 + $1.errors.total - $1.errors[.timeout] } }
 
     /// The Markdown report: header, one table per concurrency, the ratios, the notes.
     var markdown: String {
