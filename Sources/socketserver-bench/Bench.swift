@@ -306,7 +306,7 @@ enum Bench {
                 + "(each cell's runs alternate with the other cells'); request_queue_size \(settings.queueSize); "
                 + "per-request timeout \(significant(settings.timeout)) s",
             "- req/s: the median over the rounds, with min–max; p50/p90/p99: medians of each run's percentiles; "
-                + "max: the largest of all runs; CPU µs/req: the server's user + system time per request",
+                + "max: the largest of all runs; ≥1 s: requests of all runs that took a second or more; CPU µs/req: the server's user + system time per request",
         ]
         if let python { lines.append("- CPython: \(python.executable) (\(python.version))") }
         if !settings.wrap.isEmpty { lines.append("- servers run under: \(settings.wrap.joined(separator: " "))") }

@@ -25,6 +25,8 @@ struct RunRecord: Sendable {
     var p90 = 0.0
     var p99 = 0.0
     var max = 0.0
+    /// Successful requests that took a second or more (a SYN retry, at least).
+    var slow = 0
     /// The server's CPU seconds during the load (user + system, reaped children included).
     var cpuSeconds: Double?
     /// Why the run is incomplete, or what went wrong.
@@ -49,6 +51,7 @@ struct RunRecord: Sendable {
         p90 = rank(0.90)
         p99 = rank(0.99)
         max = Double(sorted.last ?? 0) / 1e6
+        slow = sorted.count - (sorted.firstIndex { $0 >= 1_000_000_000 } ?? sorted.count)
     }
 }
 
@@ -83,6 +86,7 @@ struct Cell: Sendable {
     var p99: Double? { Spread(served.map(\.p99))?.median }
     var max: Double? { served.map(\.max).max() }
     var ok: Int { runs.reduce(0) { $0 + $1.ok } }
+    var slow: Int { runs.reduce(0) { $0 + $1.slow } }
     var errors: ErrorCounts {
         var total = ErrorCounts()
         for run in runs { total.add(run.errors) }
@@ -192,8 +196,8 @@ struct Report {
             lines.append("")
             lines.append("### \(concurrency) concurrent client\(concurrency == 1 ? "" : "s")")
             lines.append("")
-            lines.append("| server | req/s | min–max | p50 ms | p90 ms | p99 ms | max ms | CPU µs/req | min–max | errors |")
-            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            lines.append("| server | req/s | min–max | p50 ms | p90 ms | p99 ms | max ms | ≥1 s | CPU µs/req | min–max | errors |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
             for cell in rows {
                 var columns = [cell.row]
                 if let speed = cell.requestsPerSecond {
@@ -205,6 +209,7 @@ struct Report {
                 for value in [cell.p50, cell.p90, cell.p99, cell.max] {
                     columns.append(value.map(significant) ?? "-")
                 }
+                columns.append(String(cell.slow))
                 if let cpu = cell.cpuPerRequest {
                     columns.append(significant(cpu.median))
                     columns.append(significant(cpu.min) + "–" + significant(cpu.max))
@@ -256,6 +261,7 @@ struct Report {
                 + "\"requests\": \(cell.ok), \"requests_per_second\": \(spread(cell.requestsPerSecond)), "
                 + "\"latency_ms\": {\"p50\": \(cell.p50.map(number) ?? "null"), \"p90\": \(cell.p90.map(number) ?? "null"), "
                 + "\"p99\": \(cell.p99.map(number) ?? "null"), \"max\": \(cell.max.map(number) ?? "null")}, "
+                + "\"one_second_or_more\": \(cell.slow), "
                 + "\"cpu_us_per_request\": \(spread(cell.cpuPerRequest)), \"errors\": \(errors(cell.errors))}"
         }
         parts.append("  \"cells\": [\n" + cellTexts.joined(separator: ",\n") + "\n  ]")
@@ -273,7 +279,7 @@ struct Report {
                 + "\"server_peak_rss_kb\": \(run.peakMemoryKB.map(String.init) ?? "null"), "
                 + "\"requests_per_second\": \(number(run.requestsPerSecond)), "
                 + "\"latency_ms\": {\"p50\": \(number(run.p50)), \"p90\": \(number(run.p90)), "
-                + "\"p99\": \(number(run.p99)), \"max\": \(number(run.max))}, "
+                + "\"p99\": \(number(run.p99)), \"max\": \(number(run.max))}, \"one_second_or_more\": \(run.slow), "
                 + "\"server_cpu_seconds\": \(run.cpuSeconds.map(number) ?? "null"), "
                 + "\"cpu_us_per_request\": \(run.cpuPerRequest.map(number) ?? "null"), "
                 + "\"errors\": \(errors(run.errors)), \"notes\": [\(run.notes.map(quoted).joined(separator: ", "))]}"
