@@ -38,17 +38,27 @@ struct Settings: Sendable {
 /// The pid of the server being measured, for the signal handler (0 when none).
 let activeServer = Atomic<Int32>(0)
 
+/// The signal that interrupted the benchmark (0 while none did).
+let interruption = Atomic<Int32>(0)
+
 /// SIGINT, SIGTERM or SIGHUP reached the driver: kill the server it runs and everything that
-/// server forked, then die of the same signal.
-func stopActiveServerAndDie(_ signal: CInt) {
+/// server forked (so that requests in flight end at once), and note the signal; the client
+/// threads and the driver stop at their next check, the driver removes its temporary folder
+/// and dies of the same signal. A second signal ends the driver at once.
+func interruptBenchmark(_ signal: CInt) {
     let pid = activeServer.load(ordering: .relaxed)
     if pid > 0 {
         kill(-pid, SIGKILL)
         kill(pid, SIGKILL)
     }
-    Glibc.signal(signal, SIG_DFL)
-    raise(signal)
+    if interruption.exchange(signal, ordering: .relaxed) != 0 {
+        Glibc.signal(signal, SIG_DFL)
+        raise(signal)
+    }
 }
+
+/// Whether a signal asked the benchmark to stop.
+var isInterrupted: Bool { interruption.load(ordering: .relaxed) != 0 }
 
 /// The tool's entry point, called by main.swift.
 enum Bench {
@@ -238,10 +248,19 @@ enum Bench {
     /// benchmark short.
     static func run(_ settings: Settings) throws -> Int32 {
         let hardDeadline = monotonic() + settings.maxSeconds
-        _ = activeServer.load(ordering: .relaxed)  // made before any signal can need it
-        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, stopActiveServerAndDie) }
+        // Both globals are made before any signal can need them.
+        _ = activeServer.load(ordering: .relaxed)
+        _ = interruption.load(ordering: .relaxed)
+        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, interruptBenchmark) }
         let scratch = try makeScratchFolder()
-        defer { removeFolder(scratch) }
+        defer {
+            removeFolder(scratch)
+            let signal = interruption.load(ordering: .relaxed)
+            if signal != 0 {
+                Glibc.signal(signal, SIG_DFL)
+                raise(signal)
+            }
+        }
 
         var settings = settings
         var notes: [String] = []
@@ -266,6 +285,7 @@ enum Bench {
         var records: [RunRecord] = []
         var skipped = 0
         for (index, cell) in schedule.enumerated() {
+            if isInterrupted { return 1 }
             guard monotonic() < hardDeadline else {
                 skipped += 1
                 continue
@@ -273,6 +293,7 @@ enum Bench {
             let record = runCell(
                 cell.row, concurrency: cell.concurrency, round: cell.round, index: index, settings: settings,
                 python: python, script: script, scratch: scratch, hardDeadline: hardDeadline)
+            if isInterrupted { return 1 }
             records.append(record)
             let cpu = record.cpuPerRequest.map { "\(significant($0)) µs/req" } ?? "-"
             sys.writeStderr(
@@ -390,11 +411,10 @@ enum Bench {
         record.setLatencies(load.latencies)
         if let before, let after { record.cpuSeconds = after - before }
         if let failure = load.firstFailure { record.notes.append(failure) }
-        if server.hasExited() {
-            record.notes.append("the server ended during the run (\(server.ending)): \(firstLines(server.errorText))")
-        }
         server.stop(grace: wrapped ? 60 : 2)
-        if !server.endedByTerm && !wrapped {
+        if server.endedBeforeStop {
+            record.notes.append("the server ended during the run (\(server.ending)): \(firstLines(server.errorText))")
+        } else if !server.endedByTerm && !wrapped {
             record.notes.append("the server did not end by SIGTERM (\(server.ending))")
         }
         let errors = server.errorText

@@ -164,7 +164,7 @@ private func clientLoop(_ plan: LoadPlan, worker: Int, start: UInt64, shared: Lo
     var sequence = 0
     while true {
         let now = monotonicNanoseconds()
-        if now >= hard { break }
+        if now >= hard || isInterrupted { break }
         if let end {
             if now >= end { break }
         } else if shared.tickets.wrappingAdd(1, ordering: .relaxed).oldValue >= plan.requests {

@@ -23,6 +23,12 @@ final class ChildProcess {
     let errorPath: String
     /// The wait status, once reaped.
     private(set) var status: Int32?
+    /// Whether the child has ended (it stays unreaped until ``stop(grace:)``).
+    private var exited = false
+    /// Whether ``stop(grace:)`` has run.
+    private var stopped = false
+    /// Whether the child had ended by itself before ``stop(grace:)``.
+    private(set) var endedBeforeStop = false
     /// Bytes read from the pipe but not yet returned as a line.
     private var pending: [UInt8] = []
 
@@ -129,13 +135,15 @@ final class ChildProcess {
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
-    /// Whether the child has ended (reaping it if so).
+    /// Whether the child has ended. It is not reaped until ``stop(grace:)``: as long as it is a
+    /// zombie, its pid, which is also its process group's id, cannot be given to another
+    /// process, so signalling the group reaches no stranger.
     func hasExited() -> Bool {
-        guard status == nil else { return true }
-        var raw: Int32 = 0
-        let done = waitpid(pid, &raw, WNOHANG)
-        if done == pid { status = raw }
-        return status != nil || (done < 0 && errno == ECHILD)
+        if exited { return true }
+        var info = siginfo_t()
+        let checked = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        if (checked == 0 && info.si_signo == SIGCHLD) || (checked < 0 && errno == ECHILD) { exited = true }
+        return exited
     }
 
     /// Waits at most `timeout` seconds for the child to end; whether it did.
@@ -146,20 +154,25 @@ final class ChildProcess {
         return hasExited()
     }
 
-    /// Stops the child: SIGTERM, then SIGKILL if it is still there after `grace` seconds;
-    /// reaps it; then SIGKILL to whatever is left of its process group (a forked child that
-    /// never ended).
+    /// Stops the child, once: SIGTERM, then SIGKILL if it is still there after `grace`
+    /// seconds; then SIGKILL to whatever is left of its process group (a forked child that
+    /// never ended); then reaps it and closes the pipe.
     func stop(grace: Double) {
-        if !hasExited() {
+        guard !stopped else { return }
+        stopped = true
+        endedBeforeStop = hasExited()
+        if !endedBeforeStop {
             kill(pid, SIGTERM)
             if !wait(timeout: grace) {
                 kill(pid, SIGKILL)
-                var raw: Int32 = 0
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                status = raw
+                wait(timeout: 10)
             }
         }
         kill(-pid, SIGKILL)
+        var raw: Int32 = 0
+        var reaped: pid_t
+        repeat { reaped = waitpid(pid, &raw, 0) } while reaped < 0 && errno == EINTR
+        if reaped == pid { status = raw }
         close(output)
     }
 
