@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Tracing", targets: ["Tracing"]),
         .library(name: "Diagrams", targets: ["Diagrams"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
+        .executable(name: "socketserver-bench", targets: ["socketserver-bench"]),
     ],
     targets: [
         // What Python gives socketserver: socket, selectors, OSError, buffered socket files.
@@ -26,6 +27,10 @@ let package = Package(
         .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         .executableTarget(
             name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
+        // The benchmark: a load generator, a driver that runs each server as a process of its
+        // own, the design floor (the same system calls with no framework) and CPython's rows.
+        .executableTarget(
+            name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "TestSupport"]),
@@ -34,9 +39,11 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
-        // Runs the built socketserver-trace binary; golden files and the CPython script are data.
+        // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
+        // the CPython script are data.
         .testTarget(
-            name: "CLITests", dependencies: ["socketserver-trace", "Tracing", "Diagrams", "TestSupport"],
+            name: "CLITests",
+            dependencies: ["socketserver-trace", "socketserver-bench", "Tracing", "Diagrams", "TestSupport"],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,16 +4,20 @@ import TestSupport
 import Testing
 
 /// The built binary, next to the test bundle (`.build/<config>/socketserver-trace`).
-let toolPath: String = {
+let toolPath = builtTool("socketserver-trace")
+
+/// The built executable `name` of this package, next to the test bundle
+/// (`.build/<config>/<name>`), or `name` alone when it is not found there.
+func builtTool(_ name: String) -> String {
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     // The test runner may be inside the .xctest bundle: walk up until the binary is found.
     for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent("socketserver-trace").path
+        let candidate = directory.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         directory.deleteLastPathComponent()
     }
-    return "socketserver-trace"
-}()
+    return name
+}
 
 /// The folder of this file's package (for golden files and diagrams/).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
