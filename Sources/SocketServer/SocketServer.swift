@@ -307,7 +307,8 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
             } catch is OSError {
                 return
             }
-            let arguments = requestArguments(request, clientAddress)
+            // Swift-only: the trace text of the arguments, made only if a recorder asks for it.
+            lazy var arguments = requestArguments(request, clientAddress)
             if try dispatched("verify_request", self, arguments, { try verifyRequest(request, clientAddress) }) {
                 do {
                     try dispatched("process_request", self, arguments) {
