@@ -5,7 +5,7 @@ import Glibc
 import Testing
 
 /// What one run of the binary printed, apart.
-public struct RunResult {
+public struct RunResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
