@@ -654,8 +654,10 @@ func handleErrorUnixAddressBody() throws {
         "\(datagram)")
 }
 
-/// A threading server whose handle_error re-raises (as run_server's MyServer).
-func defaultExcepthookBody() throws {
+/// Serves one request whose handler raises ValueError("boom") on a threading server whose
+/// handle_error re-raises (as run_server's MyServer), and returns what the worker thread's
+/// uncaught exception wrote to standard error, checking its first and last lines.
+func workerExceptionReport() throws -> (output: String, lines: [String]) {
     let server = try MyThreadingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
     defer { try? server.serverClose() }
     let client = try connectedClient(server.serverAddress)
@@ -668,6 +670,12 @@ func defaultExcepthookBody() throws {
     #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
     #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
     #expect(lines.last == "ValueError: boom", "\(output)")
+    return (output, lines)
+}
+
+/// The default excepthook reports a worker's uncaught exception.
+func defaultExcepthookBody() throws {
+    _ = try workerExceptionReport()
 }
 
 /// A handler that fails with ValueError("boom").

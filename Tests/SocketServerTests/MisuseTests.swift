@@ -523,19 +523,8 @@ struct WorkerExcepthookTests {
 }
 
 func excepthookBody() throws {
-    let server = try MyThreadingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
-    defer { try? server.serverClose() }
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    let output = try capturingStderr {
-        try server.handleRequest()
-        try server.serverClose()  // joins the worker: its report is written
-    }
-    let lines = output.split(separator: "\n").map(String.init)
-    #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
-    #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
+    let (output, lines) = try workerExceptionReport()
     #expect(lines.count > 1 && lines[1] == "Traceback (most recent call last):", "\(output)")
-    #expect(lines.last == "ValueError: boom", "\(output)")
 
     // The block after the header is handle_error's, line for line (a plain TCPServer's:
     // MyThreadingTCPServer's handle_error re-raises).
