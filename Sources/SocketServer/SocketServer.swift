@@ -69,18 +69,12 @@ public enum Request: Sendable, CustomStringConvertible {
     public func sendall(_ data: [UInt8]) throws { try socketMethod("sendall").sendall(data) }
 
     /// Python's repr, short: `<socket fd=5>` or `(b'hello', <socket fd=3>)`.
-    public var description: String {
-        switch self {
-        case .stream(let socket): return "<socket fd=\(socket.fileno())>"
-        case .datagram(let data, let socket):
-            return "(\(pyBytesRepr(data, limit: traceBytesLimit)), <socket fd=\(socket.fileno())>)"
-        }
-    }
+    public var description: String { traceValue.description }
 }
 
 /// The arguments most hooks take, in short text for a trace.
-func requestArguments(_ request: Request, _ clientAddress: SocketAddress) -> String {
-    "request=\(request), client_address=\(clientAddress)"
+func requestArguments(_ request: Request, _ clientAddress: SocketAddress) -> TraceArguments {
+    .of("request", request, "client_address", clientAddress)
 }
 
 // MARK: - BaseServer
@@ -155,7 +149,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
         // (both are stored properties with those initial values)
         self.timeout = Self.timeout
         // Swift initialises stored properties before `self` may be traced: the probe follows.
-        traced("BaseServer.__init__", line: 203, self, "server_address=\(serverAddress)") {}
+        traced("BaseServer.__init__", line: 203, self, .of("server_address", serverAddress)) {}
     }
 
     /// Does nothing here; ``TCPServer`` overrides it to listen, and its initializer calls it
@@ -175,7 +169,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     ///
     /// Python: BaseServer.serve_forever (Lib/socketserver.py:218)
     open func serveForever(pollInterval: Double = 0.5) throws {
-        try traced("BaseServer.serve_forever", line: 218, self, "poll_interval=\(pollInterval)") {
+        try traced("BaseServer.serve_forever", line: 218, self, .of("poll_interval", pollInterval)) {
             _isShutDown.clear()
             defer {  // Python: finally:
                 _shutdownRequest.store(false, ordering: .releasing)
@@ -307,16 +301,17 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
             } catch is OSError {
                 return
             }
-            // Swift-only: the trace text of the arguments, made only if a recorder asks for it.
-            lazy var arguments = requestArguments(request, clientAddress)
-            if try dispatched("verify_request", self, arguments, { try verifyRequest(request, clientAddress) }) {
+            let verified = try dispatched("verify_request", self, requestArguments(request, clientAddress)) {
+                try verifyRequest(request, clientAddress)
+            }
+            if verified {
                 do {
-                    try dispatched("process_request", self, arguments) {
+                    try dispatched("process_request", self, requestArguments(request, clientAddress)) {
                         try processRequest(request, clientAddress)
                     }
                 } catch where !(error is any BaseException) {  // Python: except Exception:
                     try sys.handling(error) {
-                        try dispatched("handle_error", self, arguments) {
+                        try dispatched("handle_error", self, requestArguments(request, clientAddress)) {
                             try handleError(request, clientAddress)
                         }
                     }
@@ -395,7 +390,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     ///
     /// Python: BaseServer.shutdown_request (Lib/socketserver.py:364)
     open func shutdownRequest(_ request: Request) throws {
-        try traced("BaseServer.shutdown_request", line: 364, self, "request=\(request)") {
+        try traced("BaseServer.shutdown_request", line: 364, self, .of("request", request)) {
             try dispatched("close_request", self) { try closeRequest(request) }
         }
     }
@@ -404,7 +399,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
     ///
     /// Python: BaseServer.close_request (Lib/socketserver.py:368)
     open func closeRequest(_ request: Request) throws {
-        traced("BaseServer.close_request", line: 368, self, "request=\(request)") {}
+        traced("BaseServer.close_request", line: 368, self, .of("request", request)) {}
     }
 
     /// Reports an exception raised while serving a request, after which the server carries
@@ -567,7 +562,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     ) throws {
         let frame = InitializerFrame(
             "TCPServer.__init__", line: 450, Self.self,
-            "server_address=\(serverAddress), bind_and_activate=\(bindAndActivate ? "True" : "False")")
+            .of("server_address", serverAddress, "bind_and_activate", bindAndActivate))
         do {
             super.init(serverAddress, requestHandlerClass)  // Python: BaseServer.__init__(self, ...)
             requestQueueSize = Self.requestQueueSize
@@ -596,7 +591,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     ///
     /// Python: TCPServer.server_bind (Lib/socketserver.py:463)
     open func serverBind() throws {
-        try traced("TCPServer.server_bind", line: 463, self, "server_address=\(serverAddress)") {
+        try traced("TCPServer.server_bind", line: 463, self, .of("server_address", serverAddress)) {
             if allowReuseAddress {  // Python also checks hasattr(socket, "SO_REUSEADDR")
                 try socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
             }
@@ -613,7 +608,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     ///
     /// Python: TCPServer.server_activate (Lib/socketserver.py:476)
     open override func serverActivate() throws {
-        try traced("TCPServer.server_activate", line: 476, self, "request_queue_size=\(requestQueueSize)") {
+        try traced("TCPServer.server_activate", line: 476, self, .of("request_queue_size", requestQueueSize)) {
             try socket.listen(requestQueueSize)
         }
     }
@@ -652,7 +647,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     ///
     /// Python: TCPServer.shutdown_request (Lib/socketserver.py:508)
     open override func shutdownRequest(_ request: Request) throws {
-        try traced("TCPServer.shutdown_request", line: 508, self, "request=\(request)") {
+        try traced("TCPServer.shutdown_request", line: 508, self, .of("request", request)) {
             do {
                 // close() alone may not end the connection: the descriptor stays open while a
                 // makefile() object (in CPython, one the collector has not freed) still uses
@@ -670,7 +665,7 @@ open class TCPServer: BaseServer, @unchecked Sendable {
     ///
     /// Python: TCPServer.close_request (Lib/socketserver.py:518)
     open override func closeRequest(_ request: Request) throws {
-        try traced("TCPServer.close_request", line: 518, self, "request=\(request)") {
+        try traced("TCPServer.close_request", line: 518, self, .of("request", request)) {
             try request.socket.close()
         }
     }
@@ -731,7 +726,7 @@ open class UDPServer: TCPServer, @unchecked Sendable {
     ///
     /// Python: UDPServer.shutdown_request (Lib/socketserver.py:543)
     open override func shutdownRequest(_ request: Request) throws {
-        try traced("UDPServer.shutdown_request", line: 543, self, "request=\(request)") {
+        try traced("UDPServer.shutdown_request", line: 543, self, .of("request", request)) {
             // The socket is the server's own, shared by every request: it stays up.
             try dispatched("close_request", self) { try closeRequest(request) }
         }
@@ -741,7 +736,7 @@ open class UDPServer: TCPServer, @unchecked Sendable {
     ///
     /// Python: UDPServer.close_request (Lib/socketserver.py:547)
     open override func closeRequest(_ request: Request) throws {
-        traced("UDPServer.close_request", line: 547, self, "request=\(request)") {
+        traced("UDPServer.close_request", line: 547, self, .of("request", request)) {
             // Nothing to do: closing the shared socket would end the server.
         }
     }
@@ -826,7 +821,7 @@ extension ForkingMixIn {
     ///
     /// Python: ForkingMixIn.collect_children (Lib/socketserver.py:561)
     public func forkingCollectChildren(blocking: Bool = false) throws {
-        traced("ForkingMixIn.collect_children", line: 561, self, "blocking=\(blocking ? "True" : "False")") {
+        traced("ForkingMixIn.collect_children", line: 561, self, .of("blocking", blocking)) {
             if activeChildren == nil {
                 return
             }
@@ -980,7 +975,7 @@ public final class _Threads: _ThreadList {
     ///
     /// Python: _Threads.append (Lib/socketserver.py:644)
     public func append(_ thread: PThread) {
-        traced("_Threads.append", line: 644, self, "thread=\(thread)") {
+        traced("_Threads.append", line: 644, self, .of("thread", thread)) {
             reap()
             if thread.daemon {
                 return
@@ -1038,7 +1033,7 @@ public final class _NoThreads: _ThreadList {
     ///
     /// Python: _NoThreads.append (Lib/socketserver.py:666)
     public func append(_ thread: PThread) {
-        traced("_NoThreads.append", line: 666, self, "thread=\(thread)") {}
+        traced("_NoThreads.append", line: 666, self, .of("thread", thread)) {}
     }
 
     /// Does nothing.
@@ -1549,7 +1544,7 @@ open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
     public init(_ sock: Socket) {
         self._sock = sock
         super.init()
-        traced("_SocketWriter.__init__", line: 833, self, "sock=<socket fd=\(sock.fileno())>") {}
+        traced("_SocketWriter.__init__", line: 833, self, .of("sock", TraceValue.socket(fd: sock.fileno()))) {}
     }
 
     /// Always writable.
@@ -1563,7 +1558,7 @@ open class _SocketWriter: BufferedIOBase, @unchecked Sendable {
     ///
     /// Python: _SocketWriter.write (Lib/socketserver.py:839)
     open override func write(_ b: [UInt8]) throws -> Int {
-        try traced("_SocketWriter.write", line: 839, self, "b=\(pyBytesRepr(b, limit: traceBytesLimit))") {
+        try traced("_SocketWriter.write", line: 839, self, .of("b", b)) {
             try _sock.sendall(b)
             // Python: with memoryview(b) as view: return view.nbytes
             return b.count

@@ -9,46 +9,94 @@ import Synchronization
 
 /// One call the port announces: what a trace names it by.
 ///
+/// Every field is captured without making text: names are string literals, the receiver's
+/// class is its type, the arguments are typed values. Text is made when a view renders.
+///
 /// Swift-only: CPython's profiler sees the frame object instead.
 public struct TraceCall: Sendable {
     /// The Python qualified name of the function that runs, as defined in socketserver.py
     /// (`"TCPServer.get_request"`, `"ThreadingMixIn.process_request"`), or nil at a call site,
     /// where only the method name is known until the running body announces itself.
-    public var function: String?
+    public var function: TraceName?
     /// The Python method name (`"get_request"`, `"__init__"`).
-    public var method: String
-    /// The Swift name of the declaration (`"getRequest()"`).
-    public var swift: String
+    public var method: TraceName
+    /// The Swift name of the declaration (`"getRequest()"`); nil at a call site, where it is
+    /// the method's name by the port's naming rule (``swiftName(ofPython:)``), made when shown.
+    public var swift: TraceName?
     /// The line of the `def` in Lib/socketserver.py 3.13; nil where `function` is nil.
     public var line: Int?
     /// The identity of the receiver (`self`).
     public var receiver: ObjectIdentifier
-    /// The runtime class of the receiver (`"ThreadingTCPServer"`).
-    public var receiverClass: String
-    /// The arguments in short text (`"client_address=('127.0.0.1', 50432)"`).
-    public var detail: String
+    /// The runtime class of the receiver (`ThreadingTCPServer`).
+    public var receiverClass: TraceClass
+    /// The arguments (`client_address=('127.0.0.1', 50432)` once shown).
+    public var arguments: TraceArguments
 
     /// Makes a call description.
+    @inline(__always)
     public init(
-        function: String?, method: String, swift: String, line: Int?, receiver: ObjectIdentifier,
-        receiverClass: String, detail: String
+        function: TraceName?, method: TraceName, swift: TraceName?, line: Int?,
+        receiver: ObjectIdentifier, receiverType: any AnyObject.Type, arguments: TraceArguments
     ) {
         self.function = function
         self.method = method
         self.swift = swift
         self.line = line
         self.receiver = receiver
-        self.receiverClass = receiverClass
-        self.detail = detail
+        self.receiverClass = .type(receiverType)
+        self.arguments = arguments
+    }
+
+    /// Makes a call description from text, as a test or a recorder of another kind may have it.
+    public init(
+        function: String?, method: String, swift: String, line: Int?, receiver: ObjectIdentifier,
+        receiverClass: String, detail: String
+    ) {
+        self.function = function.map(TraceName.init(_:))
+        self.method = TraceName(method)
+        self.swift = TraceName(swift)
+        self.line = line
+        self.receiver = receiver
+        self.receiverClass = .name(receiverClass)
+        self.arguments = TraceArguments(text: detail)
+    }
+
+    /// The Swift name as shown: the declared one, else the method's by the naming rule.
+    public var swiftText: String { swift?.description ?? swiftName(ofPython: method.description) }
+}
+
+/// The class of a receiver: its type, named only when shown, or a name given as text.
+///
+/// Swift-only.
+public enum TraceClass: Sendable, Equatable, CustomStringConvertible {
+    /// A class, by its type.
+    case type(any AnyObject.Type)
+    /// A class, by name.
+    case name(String)
+
+    /// The class name without the module prefix (`"ThreadingTCPServer"`).
+    public var description: String {
+        switch self {
+        case .type(let type): return _typeName(type, qualified: false)
+        case .name(let name): return name
+        }
+    }
+
+    public static func == (a: TraceClass, b: TraceClass) -> Bool {
+        switch (a, b) {
+        case (.type(let x), .type(let y)): return ObjectIdentifier(x) == ObjectIdentifier(y)
+        case (.name(let x), .name(let y)): return x == y
+        default: return a.description == b.description
+        }
     }
 }
 
 /// How a call ended.
 ///
 /// Swift-only.
-public enum TraceOutcome: Sendable {
-    /// The call returned; the text is the result (`"True"`, `"None"`).
-    case returned(String)
+public enum TraceOutcome: Sendable, Equatable {
+    /// The call returned this result (``TraceValue/none`` for `None`).
+    case returned(TraceValue)
     /// The call threw; the text is the exception line (`"ValueError: boom"`).
     case raised(String)
 }
@@ -192,22 +240,22 @@ func className(of object: AnyObject) -> String {
 ///
 /// Each ported declaration wraps its body in one such probe, so that the trace can name the
 /// class whose version ran. Public so that a subclass may announce its own overrides
-/// (`traced("MyTCPHandler.handle", line: 0, self) { ... }`).
+/// (`traced("MyTCPHandler.handle", line: 0, self) { ... }`); the arguments may be given as
+/// typed values (`.of("n", n)`) or as text (`"n=\(n)"`).
 ///
 /// Swift-only: CPython's profiler sees every frame.
 @inline(__always)
 public func traced<R>(
     _ function: StaticString, line: Int, _ receiver: AnyObject,
-    _ detail: @autoclosure () -> String = "", swift: StaticString = #function,
+    _ arguments: @autoclosure () -> TraceArguments = .none, swift: StaticString = #function,
     _ body: () throws -> R
 ) rethrows -> R {
     guard let recorder = Trace.recorder else { return try body() }
-    let qualified = "\(function)"
-    let method = qualified.split(separator: ".").last.map(String.init) ?? qualified
+    let name = TraceName(function)
     let call = TraceCall(
-        function: qualified, method: method, swift: "\(swift)", line: line,
-        receiver: ObjectIdentifier(receiver), receiverClass: className(of: receiver),
-        detail: detail())
+        function: name, method: name.lastComponent, swift: TraceName(swift), line: line,
+        receiver: ObjectIdentifier(receiver), receiverType: type(of: receiver),
+        arguments: arguments())
     return try record(call, recorder, body)
 }
 
@@ -217,25 +265,26 @@ public func traced<R>(
 /// Swift-only.
 @inline(__always)
 func dispatched<R>(
-    _ method: StaticString, _ receiver: AnyObject, _ detail: @autoclosure () -> String = "",
-    _ body: () throws -> R
+    _ method: StaticString, _ receiver: AnyObject,
+    _ arguments: @autoclosure () -> TraceArguments = .none, _ body: () throws -> R
 ) rethrows -> R {
     guard let recorder = Trace.recorder else { return try body() }
     let call = TraceCall(
-        function: nil, method: "\(method)", swift: swiftName(ofPython: "\(method)"), line: nil,
-        receiver: ObjectIdentifier(receiver), receiverClass: className(of: receiver),
-        detail: detail())
+        function: nil, method: TraceName(method), swift: nil, line: nil,
+        receiver: ObjectIdentifier(receiver), receiverType: type(of: receiver),
+        arguments: arguments())
     return try record(call, recorder, body)
 }
 
 /// Runs `body` inside a frame: begin, then end with its result or its error.
+@inline(__always)
 func record<R>(_ call: TraceCall, _ recorder: any TraceRecorder, _ body: () throws -> R) rethrows
     -> R
 {
     guard recorder.begin(call) else { return try body() }
     do {
         let result = try body()
-        recorder.end(.returned(pyRepr(result)))
+        recorder.end(.returned(traceValue(result)))
         return result
     } catch {
         recorder.end(.raised(pythonExceptionLine(error)))
@@ -254,26 +303,23 @@ struct InitializerFrame {
     /// Begins the frame of `function` for an object of class `type` being initialised.
     init(
         _ function: StaticString, line: Int, _ type: AnyClass,
-        _ detail: @autoclosure () -> String = "", swift: StaticString = #function
+        _ arguments: @autoclosure () -> TraceArguments = .none, swift: StaticString = #function
     ) {
         recorder = Trace.recorder
         guard let recorder else {
             pushed = false
             return
         }
-        let qualified = "\(function)"
+        let name = TraceName(function)
         pushed = recorder.begin(
             TraceCall(
-                function: qualified,
-                method: qualified.split(separator: ".").last.map(String.init) ?? qualified,
-                swift: "\(swift)", line: line, receiver: ObjectIdentifier(type),
-                receiverClass: _typeName(type, qualified: false),
-                detail: detail()))
+                function: name, method: name.lastComponent, swift: TraceName(swift), line: line,
+                receiver: ObjectIdentifier(type), receiverType: type, arguments: arguments()))
     }
 
     /// Ends the frame: the initializer returned.
     func end() {
-        if pushed { recorder?.end(.returned("None")) }
+        if pushed { recorder?.end(.returned(.none)) }
     }
 
     /// Ends the frame: the initializer threw `error`.

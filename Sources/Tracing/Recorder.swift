@@ -318,8 +318,8 @@ public final class Recorder: TraceRecorder {
         let child = Recorder(child: token)
         let call = TraceCall(
             function: "Rehearsal.run", method: "run", swift: "run()", line: nil,
-            receiver: ObjectIdentifier(child), receiverClass: "Rehearsal", detail: "")
-        if child.begin(call) { child.end(.returned("None")) }
+            receiver: ObjectIdentifier(child), receiverType: Recorder.self, arguments: .none)
+        if child.begin(call) { child.end(.returned(.none)) }
         _ = child.state.withLock { s in
             s.processes[0]?.exitStatus = 0
             let bytes = SpoolCodec.encode(s.report())

@@ -18,29 +18,79 @@ import SocketServer
 
 // MARK: - What is kept
 
+/// `get_request`, the method whose call opens a part and whose return starts a request.
+let getRequestName: TraceName = "get_request"
+
+/// The texts of names and class names, each made once per snapshot.
+struct NameTexts {
+    private var names: [TraceName: String] = [:]
+    private var qualifiedNames: [TraceName: (String, String)] = [:]
+    private var swiftNames: [TraceName: String] = [:]
+    private var classes: [ObjectIdentifier: String] = [:]
+
+    /// The text of `name`.
+    mutating func text(_ name: TraceName) -> String {
+        if let known = names[name] { return known }
+        let text = name.description
+        names[name] = text
+        return text
+    }
+
+    /// A qualified function name and the class part of it (`"TCPServer"`).
+    mutating func qualified(_ name: TraceName) -> (function: String, definingClass: String) {
+        if let known = qualifiedNames[name] { return known }
+        let function = name.description
+        let definingClass = function.lastIndex(of: ".").map { String(function[..<$0]) } ?? ""
+        qualifiedNames[name] = (function, definingClass)
+        return (function, definingClass)
+    }
+
+    /// The Swift name: the declared one, else the method's by the port's naming rule.
+    mutating func swift(_ declared: TraceName?, method: TraceName) -> String {
+        if let declared { return text(declared) }
+        if let known = swiftNames[method] { return known }
+        let name = swiftName(ofPython: method.description)
+        swiftNames[method] = name
+        return name
+    }
+
+    /// The class name of a receiver, without the module prefix.
+    mutating func className(_ receiverClass: TraceClass) -> String {
+        guard case .type(let type) = receiverClass else { return receiverClass.description }
+        if let known = classes[ObjectIdentifier(type)] { return known }
+        let name = receiverClass.description
+        classes[ObjectIdentifier(type)] = name
+        return name
+    }
+}
+
 /// A call a recorder has seen open: what names it, and the request of what runs inside it.
 ///
 /// Events point to their frame instead of copying its names: the hot path stays short, and a
 /// frame named late (the merge rule, or an override's end) names all its events at once.
-struct Frame: Sendable {
+///
+/// A class, so that the several reads and writes of one event touch the frame in place instead
+/// of copying it out of its table each time (callgrind: a seventh of a traced request). Only
+/// the recorder's lock guards it, hence `@unchecked Sendable`; a fork token carries copies.
+final class Frame: @unchecked Sendable {
     /// The frame's number in the process that opened it.
     var number: Int
     /// The process that opened it when not this one (frames a child inherited at the fork).
     var owner: String?
     /// The Python qualified name, nil until a body announces it.
-    var function: String?
+    var function: TraceName?
     /// The Python method name.
-    var method: String
-    /// The Swift name.
-    var swift: String
+    var method: TraceName
+    /// The Swift name; nil for the method's by the naming rule.
+    var swift: TraceName?
     /// The 3.13 line of the function (0 for none).
     var line: Int?
     /// The receiver's identity (for the merge rule).
     var receiver: ObjectIdentifier
     /// The receiver's runtime class.
-    var receiverClass: String
-    /// The arguments in short text.
-    var detail: String
+    var receiverClass: TraceClass
+    /// The arguments, as captured (text is made in a snapshot).
+    var arguments: TraceArguments
     /// The request of events inside this frame (set when a `get_request` inside it returns).
     var request: Int?
     /// The stack depth at which it was opened.
@@ -60,6 +110,37 @@ struct Frame: Sendable {
     var lastChild: Sibling? = nil
     /// How many identical calls it stands for (more than 1 once repeats are folded into it).
     var repeats = 1
+
+    init(
+        number: Int, owner: String?, function: TraceName?, method: TraceName, swift: TraceName?,
+        line: Int?, receiver: ObjectIdentifier, receiverClass: TraceClass, arguments: TraceArguments,
+        request: Int?, depth: Int, lane: Int, landmarks: Int
+    ) {
+        self.number = number
+        self.owner = owner
+        self.function = function
+        self.method = method
+        self.swift = swift
+        self.line = line
+        self.receiver = receiver
+        self.receiverClass = receiverClass
+        self.arguments = arguments
+        self.request = request
+        self.depth = depth
+        self.lane = lane
+        self.landmarks = landmarks
+    }
+
+    /// A copy that a forked child makes its own: owned by `owner`, on the child's first lane.
+    func inherited(by owner: String) -> Frame {
+        let copy = Frame(
+            number: number, owner: self.owner ?? owner, function: function, method: method,
+            swift: swift, line: line, receiver: receiver, receiverClass: receiverClass,
+            arguments: arguments, request: request, depth: depth, lane: 0, landmarks: landmarks)
+        copy.open = open
+        copy.repeats = repeats
+        return copy
+    }
 }
 
 /// One event as the hot path records it.
@@ -72,9 +153,9 @@ struct RawEvent {
     var request: Int?
     /// `CLOCK_MONOTONIC` nanoseconds.
     var time: UInt64
-    /// The result of a return, the exception line of a raise; empty for a call (whose
-    /// arguments are its frame's).
-    var text: String
+    /// How the frame ended, for a return or a raise; nil for a call (whose arguments are its
+    /// frame's).
+    var outcome: TraceOutcome?
     /// Its place among all the events of this process (the order of a snapshot).
     var seq: Int
     /// The lane it was recorded on.
@@ -91,7 +172,9 @@ struct Sibling: Sendable {
 }
 
 /// One thread of this process, as the recorder sees it.
-struct Lane {
+///
+/// A class for the reason ``Frame`` is one: each event reads and writes its lane several times.
+final class Lane {
     /// `"T0"`, ...
     var label: String
     /// The thread's name.
@@ -121,6 +204,14 @@ struct Lane {
     /// The child being forked from this thread, until `processDidFork` confirms it: a probe
     /// that finds it still set means `fork()` failed.
     var pendingFork: String? = nil
+
+    init(label: String, name: String, tid: Int32, stack: [Int] = [], baseRequest: Int? = nil) {
+        self.label = label
+        self.name = name
+        self.tid = tid
+        self.stack = stack
+        self.baseRequest = baseRequest
+    }
 }
 
 /// A thread start or fork, and the lane that made it.
@@ -201,17 +292,17 @@ struct RecorderState {
     let foldRepeats: Bool
 
     /// Frames that are open or have events still held, by key.
-    var frames: [Int: Frame] = [:]
+    var frames = KeyedTable<Int, Frame>()
     /// The next frame key.
     var nextFrameKey = 0
     /// The next frame number (what a trace names a frame by).
     var nextFrame = 0
     /// Threads seen whose events are still held or that still run, by key (start order).
-    var lanes: [Int: Lane] = [:]
+    var lanes = KeyedTable<Int, Lane>()
     /// The next lane key.
     var nextLane = 0
     /// Live threads (by `pthread_self`) to their lane.
-    var laneOfThread: [UInt: Int] = [:]
+    var laneOfThread = KeyedTable<UInt, Int>()
     /// Lanes of ended threads, forgotten once none of their events is held.
     var endedLanes: Set<Int> = []
     /// The next event's place in recording order.
@@ -227,15 +318,15 @@ struct RecorderState {
     /// The next process key.
     var nextProcessKey = 1
     /// Thread starts and forks still held, by number (announcement order).
-    var spawns: [Int: SpawnEntry] = [:]
+    var spawns = KeyedTable<Int, SpawnEntry>()
     /// The next spawn number.
     var nextSpawn = 0
     /// Parts not yet taken, by number (order of their `get_request` calls).
-    var parts: [Int: Part] = [:]
+    var parts = KeyedTable<Int, Part>()
     /// The next part number.
     var nextPart = 0
     /// Which part each request not yet taken belongs to.
-    var partOfRequest: [Int: Int] = [:]
+    var partOfRequest = KeyedTable<Int, Int>()
     /// Which part each child not yet taken was forked for.
     var childPart: [String: Int] = [:]
     /// Complete parts, waiting to be taken.
@@ -276,7 +367,7 @@ struct RecorderState {
         label: String, name: String, tid: Int32, stack: [Frame], baseRequest: Int?, thread: UInt
     ) {
         var keys: [Int] = []
-        for var frame in stack {
+        for frame in stack {
             frame.part = nil
             frame.looseIndex = nil
             frame.lastChild = nil
@@ -324,21 +415,21 @@ struct RecorderState {
             frames[top]!.function = function
             frames[top]!.line = call.line
             frames[top]!.swift = call.swift
-            if frame.detail.isEmpty { frames[top]!.detail = shortDetail(call.detail) }
+            if frame.arguments.isEmpty { frames[top]!.arguments = call.arguments }
             return false
         }
-        if routes && call.method == "get_request" { openPart(lane: lane) }
+        if routes && call.method == getRequestName { openPart(lane: lane) }
         let request = currentRequest(lane)
         let key = nextFrameKey
         nextFrameKey += 1
         frames[key] = Frame(
             number: nextFrame, owner: nil, function: call.function, method: call.method,
             swift: call.swift, line: call.line, receiver: call.receiver,
-            receiverClass: call.receiverClass, detail: shortDetail(call.detail),
+            receiverClass: call.receiverClass, arguments: call.arguments,
             request: request, depth: lanes[lane]!.stack.count, lane: lane,
             landmarks: lanes[lane]!.landmarks)
         nextFrame += 1
-        if record(.call, frame: key, lane: lane, request: request, time: time, text: "") == nil {
+        if record(.call, frame: key, lane: lane, request: request, time: time, outcome: nil) == nil {
             frames[key]!.looseIndex = lanes[lane]!.loose.count - 1
         }
         lanes[lane]!.stack.append(key)
@@ -353,10 +444,9 @@ struct RecorderState {
         frames[key]!.open = false
         var request = frames[key]!.request
         let kind: TraceEvent.Kind
-        let text: String
         switch outcome {
-        case .returned(let result):
-            if frames[key]!.method == "get_request" {
+        case .returned:
+            if frames[key]!.method == getRequestName {
                 // A new request: it belongs to the frame that asked (normally
                 // `_handle_request_noblock`) until that frame ends.
                 let accepted = nextRequest
@@ -375,12 +465,10 @@ struct RecorderState {
                 }
             }
             kind = .return
-            text = shortDetail(result)
-        case .raised(let line):
+        case .raised:
             kind = .raise
-            text = shortDetail(line)
         }
-        let part = record(kind, frame: key, lane: lane, request: request, time: time, text: text)
+        let part = record(kind, frame: key, lane: lane, request: request, time: time, outcome: outcome)
         if let home = frames[key]!.part {
             lanes[lane]!.homes.removeLast()
             parts[home]?.homeEnded = true
@@ -397,10 +485,11 @@ struct RecorderState {
     /// Appends an event to its part, or to its lane's loose events.
     /// - Returns: the part, or nil when the event is loose.
     mutating func record(
-        _ kind: TraceEvent.Kind, frame: Int, lane: Int, request: Int?, time: UInt64, text: String
+        _ kind: TraceEvent.Kind, frame: Int, lane: Int, request: Int?, time: UInt64,
+        outcome: TraceOutcome?
     ) -> Int? {
         let event = RawEvent(
-            kind: kind, frame: frame, request: request, time: time, text: text, seq: nextSeq,
+            kind: kind, frame: frame, request: request, time: time, outcome: outcome, seq: nextSeq,
             lane: lane, position: lanes[lane]!.eventCount)
         nextSeq += 1
         lanes[lane]!.eventCount += 1
@@ -454,10 +543,12 @@ struct RecorderState {
         lanes[lane]!.homes.append(part)
         lanes[lane]!.landmarks += 1
         guard let start = frame.looseIndex else { return }
-        let moved = lanes[lane]!.loose[start...]
-        parts[part]!.events = Array(moved)
-        parts[part]!.open = moved.reduce(0) { $0 + ($1.kind == .call ? 1 : -1) }
+        // Copied out before the removal, with no slice of the lane's array left alive: a
+        // slice would keep the buffer shared, and the removal would copy the whole array.
+        let moved = Array(lanes[lane]!.loose[start...])
         lanes[lane]!.loose.removeSubrange(start...)
+        parts[part]!.open = moved.reduce(0) { $0 + ($1.kind == .call ? 1 : -1) }
+        parts[part]!.events = moved
         frames[home]!.looseIndex = nil
     }
 
@@ -521,10 +612,11 @@ struct RecorderState {
         guard a.count == b.count, let loose = lanes[lane]?.loose else { return false }
         let roots = (loose[a.lowerBound].frame, loose[b.lowerBound].frame)
         for (x, y) in zip(loose[a], loose[b]) {
-            guard x.kind == y.kind, x.text == y.text, x.request == y.request,
+            guard x.kind == y.kind, x.outcome == y.outcome, x.request == y.request,
                 let f = frames[x.frame], let g = frames[y.frame], f.function == g.function,
                 f.method == g.method, f.swift == g.swift, f.line == g.line,
-                f.receiverClass == g.receiverClass, f.detail == g.detail, f.depth == g.depth,
+                f.receiverClass == g.receiverClass,
+                f.arguments == g.arguments, f.depth == g.depth,
                 f.repeats == g.repeats || (x.frame, y.frame) == roots
             else { return false }
         }
@@ -557,7 +649,7 @@ struct RecorderState {
 
     /// Registers a started thread.
     mutating func threadDidStart(_ token: ThreadToken, name: String, tid: Int32, thread: UInt) {
-        var lane = Lane(label: token.label, name: name, tid: tid, baseRequest: token.request)
+        let lane = Lane(label: token.label, name: name, tid: tid, baseRequest: token.request)
         if let part = token.part, parts[part]?.startingThreads.removeValue(forKey: token.spawn) != nil {
             parts[part]!.runningThreads += 1
             lane.ownerPart = part
@@ -626,12 +718,7 @@ struct RecorderState {
             childPart[label] = part
         }
         // The child is inside the same frames; they stay the parent's (their events are).
-        let stack = parent.stack.map { key in
-            var frame = frames[key]!
-            frame.owner = frame.owner ?? process
-            frame.lane = 0
-            return frame
-        }
+        let stack = parent.stack.map { frames[$0]!.inherited(by: process) }
         return ForkToken(
             recorder: recorder, deterministic: deterministic, origin: origin, process: label,
             parentProcess: process, thread: parent.label, threadName: parent.name,
@@ -845,7 +932,7 @@ struct RecorderState {
     mutating func forgetAll() {
         forgetEvents()
         for lane in Array(lanes.keys) { lanes[lane]!.lastTop = nil }
-        frames = frames.filter { $0.value.open }
+        frames = frames.filter { $0.open }
         for key in Array(frames.keys) {
             frames[key]!.looseIndex = nil
             frames[key]!.lastChild = nil
@@ -865,7 +952,7 @@ struct RecorderState {
         }
         completed = []
         waiting = waiting.filter { parts[$0] != nil }
-        spawns = [:]
+        spawns = KeyedTable()
         processes = processes.filter { $0.key == 0 }
         looseReports = []
         sweepLanes()
@@ -923,37 +1010,33 @@ struct RecorderState {
 
     /// Events as a recording shows them, numbered from 0.
     func traceEvents(_ events: [RawEvent]) -> [TraceEvent] {
-        var classes: [String: String] = [:]
+        var names = NameTexts()
         var result: [TraceEvent] = []
         result.reserveCapacity(events.count)
         for raw in events {
             guard let frame = frames[raw.frame] else { continue }
+            let receiverClass = names.className(frame.receiverClass)
+            let method = names.text(frame.method)
             let function: String
             let definingClass: String
             if let announced = frame.function {
-                function = announced
-                if let known = classes[announced] {
-                    definingClass = known
-                } else {
-                    definingClass = announced.lastIndex(of: ".").map { String(announced[..<$0]) } ?? ""
-                    classes[announced] = definingClass
-                }
+                (function, definingClass) = names.qualified(announced)
             } else {
                 // Nobody announced the body: the receiver's own override ran.
-                function = "\(frame.receiverClass).\(frame.method)"
-                definingClass = frame.receiverClass
+                function = "\(receiverClass).\(method)"
+                definingClass = receiverClass
             }
             let detail: String
-            switch raw.kind {
-            case .call: detail = frame.detail
-            case .return: detail = "-> " + raw.text
-            case .raise: detail = raw.text
+            switch raw.outcome {
+            case nil: detail = shortDetail(frame.arguments.description)
+            case .returned(let value)?: detail = "-> " + shortDetail(value.description)
+            case .raised(let line)?: detail = shortDetail(line)
             }
             let lane = lanes[frame.lane]
             result.append(
                 TraceEvent(
                     seq: result.count, kind: raw.kind, function: function, definingClass: definingClass,
-                    selfClass: frame.receiverClass, method: frame.method, swift: frame.swift,
+                    selfClass: receiverClass, method: method, swift: names.swift(frame.swift, method: frame.method),
                     pyLine: frame.line == 0 ? nil : frame.line, process: process,
                     thread: lane?.label ?? "T?", pid: pid, tid: lane?.tid ?? 0,
                     request: raw.request, depth: frame.depth, time: raw.time, detail: detail,

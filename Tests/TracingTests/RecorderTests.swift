@@ -26,7 +26,7 @@ func traceCall(
         receiver: ObjectIdentifier(receiver), receiverClass: className, detail: detail)
     let opened = recorder.begin(call)
     body()
-    if opened { recorder.end(raising.map { .raised($0) } ?? .returned(returns)) }
+    if opened { recorder.end(raising.map { .raised($0) } ?? .returned(.text(returns))) }
 }
 
 /// Runs `body` on a new thread announced to `recorder` by hand (as `PThread.start` does for the
