@@ -31,12 +31,16 @@ public struct TraceCall: Sendable {
     public var receiverClass: TraceClass
     /// The arguments (`client_address=('127.0.0.1', 50432)` once shown).
     public var arguments: TraceArguments
+    /// Where in the Swift sources the probe is (`SocketServer/SocketServer.swift`, line), if
+    /// known: the body's probe, or for a call site the line that makes the call.
+    public var source: TraceSourceLocation?
 
     /// Makes a call description.
     @inline(__always)
     public init(
         function: TraceName?, method: TraceName, swift: TraceName?, line: Int?,
-        receiver: ObjectIdentifier, receiverType: any AnyObject.Type, arguments: TraceArguments
+        receiver: ObjectIdentifier, receiverType: any AnyObject.Type, arguments: TraceArguments,
+        source: TraceSourceLocation? = nil
     ) {
         self.function = function
         self.method = method
@@ -45,6 +49,7 @@ public struct TraceCall: Sendable {
         self.receiver = receiver
         self.receiverClass = .type(receiverType)
         self.arguments = arguments
+        self.source = source
     }
 
     /// Makes a call description from text, as a test or a recorder of another kind may have it.
@@ -63,6 +68,26 @@ public struct TraceCall: Sendable {
 
     /// The Swift name as shown: the declared one, else the method's by the naming rule.
     public var swiftText: String { swift?.description ?? swiftName(ofPython: method.description) }
+}
+
+/// A place in the Swift sources: a file as `#fileID` names it and a line.
+///
+/// Swift-only.
+public struct TraceSourceLocation: Sendable, Equatable {
+    /// `"SocketServer/SocketServer.swift"`: the module and the file name.
+    public var file: TraceName
+    /// The line, from 1.
+    public var line: Int
+
+    /// Makes a location.
+    @inline(__always)
+    public init(file: TraceName, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    /// `SocketServer/SocketServer.swift:302`.
+    public var description: String { "\(file):\(line)" }
 }
 
 /// The class of a receiver: its type, named only when shown, or a name given as text.
@@ -248,14 +273,14 @@ func className(of object: AnyObject) -> String {
 public func traced<R>(
     _ function: StaticString, line: Int, _ receiver: AnyObject,
     _ arguments: @autoclosure () -> TraceArguments = .none, swift: StaticString = #function,
-    _ body: () throws -> R
+    swiftFile: StaticString = #fileID, swiftLine: UInt = #line, _ body: () throws -> R
 ) rethrows -> R {
     guard let recorder = Trace.recorder else { return try body() }
     let name = TraceName(function)
     let call = TraceCall(
         function: name, method: name.lastComponent, swift: TraceName(swift), line: line,
         receiver: ObjectIdentifier(receiver), receiverType: type(of: receiver),
-        arguments: arguments())
+        arguments: arguments(), source: TraceSourceLocation(file: TraceName(swiftFile), line: Int(swiftLine)))
     return try record(call, recorder, body)
 }
 
@@ -266,13 +291,14 @@ public func traced<R>(
 @inline(__always)
 func dispatched<R>(
     _ method: StaticString, _ receiver: AnyObject,
-    _ arguments: @autoclosure () -> TraceArguments = .none, _ body: () throws -> R
+    _ arguments: @autoclosure () -> TraceArguments = .none, swiftFile: StaticString = #fileID,
+    swiftLine: UInt = #line, _ body: () throws -> R
 ) rethrows -> R {
     guard let recorder = Trace.recorder else { return try body() }
     let call = TraceCall(
         function: nil, method: TraceName(method), swift: nil, line: nil,
         receiver: ObjectIdentifier(receiver), receiverType: type(of: receiver),
-        arguments: arguments())
+        arguments: arguments(), source: TraceSourceLocation(file: TraceName(swiftFile), line: Int(swiftLine)))
     return try record(call, recorder, body)
 }
 
@@ -303,7 +329,8 @@ struct InitializerFrame {
     /// Begins the frame of `function` for an object of class `type` being initialised.
     init(
         _ function: StaticString, line: Int, _ type: AnyClass,
-        _ arguments: @autoclosure () -> TraceArguments = .none, swift: StaticString = #function
+        _ arguments: @autoclosure () -> TraceArguments = .none, swift: StaticString = #function,
+        swiftFile: StaticString = #fileID, swiftLine: UInt = #line
     ) {
         recorder = Trace.recorder
         guard let recorder else {
@@ -314,7 +341,8 @@ struct InitializerFrame {
         pushed = recorder.begin(
             TraceCall(
                 function: name, method: name.lastComponent, swift: TraceName(swift), line: line,
-                receiver: ObjectIdentifier(type), receiverType: type, arguments: arguments()))
+                receiver: ObjectIdentifier(type), receiverType: type, arguments: arguments(),
+                source: TraceSourceLocation(file: TraceName(swiftFile), line: Int(swiftLine))))
     }
 
     /// Ends the frame: the initializer returned.

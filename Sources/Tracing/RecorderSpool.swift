@@ -74,6 +74,8 @@ enum SpoolCodec {
             out.put(event.detail)
             out.put(event.frame.process)
             out.put(event.frame.number)
+            out.put(event.swiftFile ?? "")
+            out.put(event.swiftLine)
         }
         var record = Array("R\(out.bytes.count)\n".utf8)
         record.append(contentsOf: out.bytes)
@@ -277,7 +279,8 @@ struct SpoolReader {
                     pyLine: try optionalInt(), process: try string(), thread: try string(),
                     pid: try int32(), tid: try int32(), request: try optionalInt(),
                     depth: try int(), time: try uint64(), detail: try string(),
-                    frame: TraceFrameID(process: try string(), number: try int())))
+                    frame: TraceFrameID(process: try string(), number: try int()),
+                    swiftFile: try optionalString(), swiftLine: try optionalInt()))
         }
         return report
     }

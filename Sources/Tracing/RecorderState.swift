@@ -91,6 +91,8 @@ final class Frame: @unchecked Sendable {
     var receiverClass: TraceClass
     /// The arguments, as captured (text is made in a snapshot).
     var arguments: TraceArguments
+    /// Where the probe is in the Swift sources.
+    var source: TraceSourceLocation?
     /// The request of events inside this frame (set when a `get_request` inside it returns).
     var request: Int?
     /// The stack depth at which it was opened.
@@ -114,7 +116,7 @@ final class Frame: @unchecked Sendable {
     init(
         number: Int, owner: String?, function: TraceName?, method: TraceName, swift: TraceName?,
         line: Int?, receiver: ObjectIdentifier, receiverClass: TraceClass, arguments: TraceArguments,
-        request: Int?, depth: Int, lane: Int, landmarks: Int
+        source: TraceSourceLocation?, request: Int?, depth: Int, lane: Int, landmarks: Int
     ) {
         self.number = number
         self.owner = owner
@@ -125,6 +127,7 @@ final class Frame: @unchecked Sendable {
         self.receiver = receiver
         self.receiverClass = receiverClass
         self.arguments = arguments
+        self.source = source
         self.request = request
         self.depth = depth
         self.lane = lane
@@ -136,7 +139,8 @@ final class Frame: @unchecked Sendable {
         let copy = Frame(
             number: number, owner: self.owner ?? owner, function: function, method: method,
             swift: swift, line: line, receiver: receiver, receiverClass: receiverClass,
-            arguments: arguments, request: request, depth: depth, lane: 0, landmarks: landmarks)
+            arguments: arguments, source: source, request: request, depth: depth, lane: 0,
+            landmarks: landmarks)
         copy.open = open
         copy.repeats = repeats
         return copy
@@ -415,6 +419,7 @@ struct RecorderState {
             frames[top]!.function = function
             frames[top]!.line = call.line
             frames[top]!.swift = call.swift
+            frames[top]!.source = call.source ?? frame.source
             if frame.arguments.isEmpty { frames[top]!.arguments = call.arguments }
             return false
         }
@@ -425,7 +430,7 @@ struct RecorderState {
         frames[key] = Frame(
             number: nextFrame, owner: nil, function: call.function, method: call.method,
             swift: call.swift, line: call.line, receiver: call.receiver,
-            receiverClass: call.receiverClass, arguments: call.arguments,
+            receiverClass: call.receiverClass, arguments: call.arguments, source: call.source,
             request: request, depth: lanes[lane]!.stack.count, lane: lane,
             landmarks: lanes[lane]!.landmarks)
         nextFrame += 1
@@ -1040,7 +1045,8 @@ struct RecorderState {
                     pyLine: frame.line == 0 ? nil : frame.line, process: process,
                     thread: lane?.label ?? "T?", pid: pid, tid: lane?.tid ?? 0,
                     request: raw.request, depth: frame.depth, time: raw.time, detail: detail,
-                    frame: TraceFrameID(process: frame.owner ?? process, number: frame.number)))
+                    frame: TraceFrameID(process: frame.owner ?? process, number: frame.number),
+                    swiftFile: frame.source.map { names.text($0.file) }, swiftLine: frame.source?.line))
         }
         return result
     }

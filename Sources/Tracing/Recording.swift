@@ -74,12 +74,18 @@ public struct TraceEvent: Sendable, Equatable {
     public var detail: String
     /// The frame this event opens or closes.
     public var frame: TraceFrameID
+    /// The Swift file of the probe, as `#fileID` names it (`"SocketServer/SocketServer.swift"`),
+    /// if the probe said.
+    public var swiftFile: String?
+    /// The line of the probe in ``swiftFile``.
+    public var swiftLine: Int?
 
     /// Makes an event.
     public init(
         seq: Int, kind: Kind, function: String, definingClass: String, selfClass: String,
         method: String, swift: String, pyLine: Int?, process: String, thread: String, pid: Int32,
-        tid: Int32, request: Int?, depth: Int, time: UInt64, detail: String, frame: TraceFrameID
+        tid: Int32, request: Int?, depth: Int, time: UInt64, detail: String, frame: TraceFrameID,
+        swiftFile: String? = nil, swiftLine: Int? = nil
     ) {
         self.seq = seq
         self.kind = kind
@@ -98,6 +104,8 @@ public struct TraceEvent: Sendable, Equatable {
         self.time = time
         self.detail = detail
         self.frame = frame
+        self.swiftFile = swiftFile
+        self.swiftLine = swiftLine
     }
 }
 

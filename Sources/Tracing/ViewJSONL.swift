@@ -5,9 +5,10 @@
 // event as it happened (merged by time), with real microseconds, pids and tids.
 
 /// `recording` as JSON Lines: one object per event with the fields `seq`, `event`
-/// (`"call"`, `"return"`, `"raise"`), `function`, `self`, `swift`, `py_line`, `process`,
-/// `thread`, `request`, `depth`, `t` (microseconds; logical in deterministic mode) and
-/// `detail`, then `pid` and `tid` in real-clock mode.
+/// (`"call"`, `"return"`, `"raise"`), `function`, `self`, `swift`, `swift_file` and
+/// `swift_line` (where the probe is in the Swift sources: `"SocketServer/SocketServer.swift"`,
+/// or null), `py_line`, `process`, `thread`, `request`, `depth`, `t` (microseconds; logical in
+/// deterministic mode) and `detail`, then `pid` and `tid` in real-clock mode.
 public func renderJSONL(_ recording: Recording) -> String {
     var lines: [String] = []
     if recording.deterministic {
@@ -37,6 +38,8 @@ private func jsonlLine(_ event: TraceEvent, seq: Int, t: UInt64, detail: String,
         ("function", TraceJSON.string(event.function)),
         ("self", TraceJSON.string(event.selfClass)),
         ("swift", TraceJSON.string(event.swift)),
+        ("swift_file", event.swiftFile.map(TraceJSON.string) ?? "null"),
+        ("swift_line", TraceJSON.number(event.swiftLine)),
         ("py_line", TraceJSON.number(event.pyLine)),
         ("process", TraceJSON.string(event.process)),
         ("thread", TraceJSON.string(event.thread)),

@@ -86,10 +86,25 @@ struct CLITests {
             let lines = result.stdout.split(separator: "\n")
             #expect(lines.count > 20)
             var functions = Set<String>()
+            var probed = 0
             for line in lines {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                for field in ["seq", "event", "function", "self", "swift", "py_line", "process", "thread", "request", "depth", "t", "detail"] {
+                for field in ["seq", "event", "function", "self", "swift", "swift_file", "swift_line", "py_line", "process",
+                              "thread", "request", "depth", "t", "detail"] {
                     #expect(object.keys.contains(field), "missing \(field) in \(line)")
+                }
+                // The Swift location is the probe of the port that announced the call.
+                if let file = object["swift_file"] as? String, file.hasPrefix("SocketServer/") {
+                    let number = try #require(object["swift_line"] as? Int)
+                    let source = try sourceLines(file)
+                    let function = object["function"] as? String ?? ""
+                    let method = String(function.split(separator: ".").last ?? "")
+                    let text = number >= 1 && number <= source.count ? source[number - 1] : ""
+                    #expect(
+                        text.contains("traced(\"\(function)\"") || text.contains("dispatched(\"\(method)\"")
+                            || text.contains("InitializerFrame("),
+                        "\(file):\(number) is not the probe of \(function): \(text)")
+                    probed += 1
                 }
                 #expect(object.keys.contains("pid") == realClock)
                 #expect(object.keys.contains("tid") == realClock)
@@ -100,7 +115,14 @@ struct CLITests {
                              "BaseRequestHandler.__init__", "MyTCPHandler.handle", "_Threads.append", "ThreadingMixIn.server_close"] {
                 #expect(functions.contains(expected), "no \(expected)")
             }
+            #expect(probed > 20)
         }
+    }
+
+    /// The lines of a Swift source file of the package, by its `#fileID` (`"SocketServer/X.swift"`).
+    private func sourceLines(_ fileID: String) throws -> [Substring] {
+        let path = packageRoot.appendingPathComponent("Sources").appendingPathComponent(fileID)
+        return try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     @Test("chrome: Perfetto's JSON with complete events, names and flow arrows", .timeLimit(.minutes(1)))

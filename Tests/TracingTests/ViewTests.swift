@@ -287,8 +287,8 @@ struct ViewTests {
     @Test("JSON Lines: one valid object per event with exactly the documented fields")
     func jsonl() throws {
         let base: Set<String> = [
-            "seq", "event", "function", "self", "swift", "py_line", "process", "thread", "request",
-            "depth", "t", "detail",
+            "seq", "event", "function", "self", "swift", "swift_file", "swift_line", "py_line", "process",
+            "thread", "request", "depth", "t", "detail",
         ]
         for deterministic in [true, false] {
             let recording = try SyntheticScenario.record(deterministic: deterministic)
