@@ -6,6 +6,7 @@
 // process that forks then has no other test's threads (which are not enrolled in the fork gate),
 // and the checks see only this test.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Testing
@@ -226,36 +227,21 @@ public struct Descendant: CustomStringConvertible {
 
 /// Every living process whose chain of parents leads to this one.
 public func descendants() -> [Descendant] {
-    var parents: [pid_t: (parent: pid_t, state: String)] = [:]
-    for name in directoryEntries("/proc") {
-        guard let pid = pid_t(name) else { continue }
-        let stat = readFile("/proc/\(name)/stat")
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        guard let close = stat.lastIndex(of: ")") else { continue }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
-        parents[pid] = (parent, String(fields[0]))
-    }
+    let table = processTable()
+    let parents = Dictionary(uniqueKeysWithValues: table.map { ($0.pid, $0.parent) })
     let me = getpid()
-    var result: [Descendant] = []
-    for (pid, entry) in parents.sorted(by: { $0.key < $1.key }) {
+    return table.compactMap { entry in
         var ancestor = entry.parent
         var hops = 0
         while ancestor != me, ancestor > 1, let next = parents[ancestor], hops < 64 {
-            ancestor = next.parent
+            ancestor = next
             hops += 1
         }
-        guard ancestor == me else { continue }
-        let status = readFile("/proc/\(pid)/status").split(separator: "\n")
-        let blocked = status.first { $0.hasPrefix("SigBlk:") }.flatMap {
-            $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init)
-        }
-        result.append(
-            Descendant(
-                pid: pid, parent: entry.parent, state: entry.state,
-                waitChannel: readFile("/proc/\(pid)/wchan"), blocked: blocked ?? "?"))
+        guard ancestor == me else { return nil }
+        return Descendant(
+            pid: entry.pid, parent: entry.parent, state: entry.state, waitChannel: waitChannel(entry.pid),
+            blocked: processStatus(entry.pid, "SigBlk") ?? "?")
     }
-    return result
 }
 
 /// SIGKILL every living descendant that is not a zombie, reap this process's own children, and
