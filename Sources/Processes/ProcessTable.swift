@@ -63,8 +63,9 @@ public func processMemoryKB(_ pid: pid_t, _ name: String) -> Int? {
 /// Where in the kernel process `pid` waits (/proc/PID/wchan), "?" if it is gone.
 public func waitChannel(_ pid: pid_t) -> String { readSmallFile("/proc/\(pid)/wchan") ?? "?" }
 
-/// The whole of a small file, or nil when it cannot be opened.
-func readSmallFile(_ path: String) -> String? {
+/// The whole of a small file, read to its end (the files of /proc say no size), or nil when
+/// it cannot be opened.
+public func readSmallFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

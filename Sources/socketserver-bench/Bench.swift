@@ -318,7 +318,7 @@ enum Bench {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let load = (readFile("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+        let load = (readSmallFile("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
         let amount = settings.duration.map { "\(significant($0)) s of load" } ?? "\(settings.requests) requests"
         var lines = [
             "# socketserver-bench",

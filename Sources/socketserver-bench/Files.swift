@@ -1,25 +1,9 @@
-// The driver's files: the script it gives CPython, the JSON report, /proc/loadavg.
+// The driver's files: the script it gives CPython, the JSON report.
 import Glibc
 
 /// A file the driver could not write (or a folder it could not make).
 struct FileError: Error, CustomStringConvertible {
     let description: String
-}
-
-/// The whole of a (small) file, or nil.
-func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = read(fd, &chunk, chunk.count)
-        if count < 0 && errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes += chunk[..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Writes `text` to a new file at `path`.

@@ -531,49 +531,27 @@ struct RequestPipelineTests {
 /// a fresh process.
 @Suite("handle_error output", .serialized)
 struct HandleErrorOutputTests {
-    /// CPython prints 40 dashes, "Exception occurred during processing of request from",
-    /// the address (str of the tuple), the traceback (ending with the exception line), 40
-    /// dashes.
-    @Test("handle_error reports the address and the exception on stderr", .timeLimit(.minutes(1)))
-    func format() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorFormatBody() }
-        }
-    }
+    static let tests = [
+        // CPython prints 40 dashes, "Exception occurred during processing of request from",
+        // the address (str of the tuple), the traceback (ending with the exception line), 40
+        // dashes.
+        FreshProcessTest("handle_error reports the address and the exception on stderr", handleErrorFormatBody),
+        // traceback.print_exc() with no exception being handled prints just "NoneType: None":
+        // the whole report is four lines.
+        FreshProcessTest("handle_error outside an except block prints CPython's four lines", handleErrorNoExceptionBody),
+        // CPython prints the address with print(), that is str(): a tuple shows as its repr,
+        // but a Unix path shows bare, and an unbound Unix stream client ('') as nothing at all.
+        FreshProcessTest("handle_error prints a Unix client address with str()", handleErrorUnixAddressBody),
+        // A worker's uncaught exception is reported by the default threading.excepthook:
+        // "Exception in thread Thread-N (process_request_thread):", ..., the exception line.
+        FreshProcessTest("the default excepthook reports a worker's uncaught exception", defaultExcepthookBody),
+        // The default handle_error of a real failing request.
+        FreshProcessTest("a failing request is reported by the default handle_error", handleErrorEndToEndBody),
+    ]
 
-    /// traceback.print_exc() with no exception being handled prints just "NoneType: None":
-    /// the whole report is four lines.
-    @Test("handle_error outside an except block prints CPython's four lines", .timeLimit(.minutes(1)))
-    func noException() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorNoExceptionBody() }
-        }
-    }
-
-    /// CPython prints the address with print(), that is str(): a tuple shows as its repr, but a
-    /// Unix path shows bare, and an unbound Unix stream client ('') as nothing at all.
-    @Test("handle_error prints a Unix client address with str()", .timeLimit(.minutes(1)))
-    func unixAddress() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorUnixAddressBody() }
-        }
-    }
-
-    /// A worker's uncaught exception is reported by the default threading.excepthook:
-    /// "Exception in thread Thread-N (process_request_thread):", ..., the exception line.
-    @Test("the default excepthook reports a worker's uncaught exception", .timeLimit(.minutes(1)))
-    func defaultExcepthook() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try defaultExcepthookBody() }
-        }
-    }
-
-    /// The default handle_error of a real failing request.
-    @Test("a failing request is reported by the default handle_error", .timeLimit(.minutes(1)))
-    func endToEnd() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorEndToEndBody() }
-        }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: HandleErrorOutputTests.tests) }
     }
 }
 

@@ -117,14 +117,14 @@ func forkedElsewhereBody() throws {
 
 @Suite("MixIn composition", .serialized)
 struct MixInCompositionTests {
-    @Test("every threading class, and a user's own combination, serves on another thread", .timeLimit(.minutes(1)))
-    func threaded() async {
-        await #expect(processExitsWith: .success) { isolated { try threadedElsewhereBody() } }
-    }
+    static let tests = [
+        FreshProcessTest("every threading class, and a user's own combination, serves on another thread", threadedElsewhereBody),
+        FreshProcessTest("every forking class, and a user's own combination, serves in a child process", forkedElsewhereBody),
+    ]
 
-    @Test("every forking class, and a user's own combination, serves in a child process", .timeLimit(.minutes(1)))
-    func forked() async {
-        await #expect(processExitsWith: .success) { isolated { try forkedElsewhereBody() } }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: MixInCompositionTests.tests) }
     }
 
     @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))

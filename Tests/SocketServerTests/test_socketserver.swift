@@ -17,74 +17,34 @@ import Testing
 /// Python: class SocketServerTest(unittest.TestCase): "Test all socket servers."
 @Suite("SocketServerTest", .serialized)
 struct SocketServerTest {
-    @Test("test_TCPServer", .timeLimit(.minutes(1)))
-    func tcpServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyTCPServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+    /// The test_*Server methods: a server class, its handler, and how a client checks it.
+    static let servers: [(test: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
+        ("test_TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
+        ("test_ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
+        ("test_UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
+        ("test_ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
+        ("test_UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
+        ("test_ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
+        ("test_UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+        ("test_ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ]
 
-    @Test("test_ThreadingTCPServer", .timeLimit(.minutes(1)))
-    func threadingTCPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingTCPServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+    static let tests = servers.map { row in FreshProcessTest(row.test) { try runServer(row.server, row.handler, row.examine) } } + [
+        // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
+        // test_ForkingUnixDatagramServer: ForkingTests.swift.
 
-    @Test("test_UnixStreamServer", .timeLimit(.minutes(1)))
-    func unixStreamServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUnixStreamServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+        // Issue #2302: shutdown() should always succeed in making an other thread leave
+        // serve_forever(), even when called before the loop has started.
+        FreshProcessTest("test_shutdown", shutdownTwentyServers),
+        // Issue #22435: the server socket wouldn't be closed if bind()/listen() failed.
+        // CPython binds port -1 (OverflowError) 1024 times; here both an out-of-range port and
+        // an address in use, 200 times each, and the descriptor count must not grow.
+        FreshProcessTest("test_tcpserver_bind_leak", bindLeak),
+    ]
 
-    @Test("test_ThreadingUnixStreamServer", .timeLimit(.minutes(1)))
-    func threadingUnixStreamServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
-
-    @Test("test_UDPServer", .timeLimit(.minutes(1)))
-    func udpServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUDPServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_ThreadingUDPServer", .timeLimit(.minutes(1)))
-    func threadingUDPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_UnixDatagramServer", .timeLimit(.minutes(1)))
-    func unixDatagramServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_ThreadingUnixDatagramServer", .timeLimit(.minutes(1)))
-    func threadingUnixDatagramServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                try runServer(MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram)
-            }
-        }
-    }
-
-    // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
-    // test_ForkingUnixDatagramServer: ForkingTests.swift.
-
-    /// Issue #2302: shutdown() should always succeed in making an other thread leave
-    /// serve_forever(), even when called before the loop has started.
-    @Test("test_shutdown", .timeLimit(.minutes(1)))
-    func shutdown() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try shutdownTwentyServers() }
-        }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: SocketServerTest.tests) }
     }
 
     @Test("test_close_immediately", .timeLimit(.minutes(1)))
@@ -94,16 +54,6 @@ struct SocketServerTest {
         #expect(server._threads is _NoThreads)
         try server.serverClose()
         #expect(server.socket.fileno() == -1)
-    }
-
-    /// Issue #22435: the server socket wouldn't be closed if bind()/listen() failed. CPython
-    /// binds port -1 (OverflowError) 1024 times; here both an out-of-range port and an address
-    /// in use, 200 times each, and the descriptor count must not grow.
-    @Test("test_tcpserver_bind_leak", .timeLimit(.minutes(1)))
-    func tcpserverBindLeak() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try bindLeak() }
-        }
     }
 
     @Test("test_context_manager", .timeLimit(.minutes(1)))

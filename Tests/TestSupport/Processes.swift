@@ -112,19 +112,7 @@ public func directoryEntries(_ path: String) -> [String] {
 }
 
 /// The content of the file at `path`, "" if it does not exist.
-public func readFile(_ path: String) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        result += chunk[..<n]
-    }
-    return String(decoding: result, as: UTF8.self)
-}
+public func readFile(_ path: String) -> String { readSmallFile(path) ?? "" }
 
 // MARK: - Resources of the process
 
@@ -205,6 +193,33 @@ public func isolated(
         sourceLocation: sourceLocation)
     #expect(threadCount() <= threads, "a thread outlived the test", sourceLocation: sourceLocation)
     #expect(!hasChildren(), "a child process outlived the test", sourceLocation: sourceLocation)
+}
+
+/// A test whose body runs in a fresh process, as one row of its suite's table. The suite has
+/// one exit test parameterised by the rows' names, `#expect(processExitsWith: .success) {
+/// [name] in FreshProcessTest.run(name, of: Suite.tests) }`: an exit test can take only such a
+/// value into the new process, where the body is found again by its name.
+public struct FreshProcessTest: Sendable {
+    /// What the test checks, in words: its name in the test report.
+    public let name: String
+    /// The body's deadline, in seconds (see ``isolated(deadline:sourceLocation:_:)``).
+    public let deadline: Double
+    private let body: @Sendable () throws -> Void
+
+    public init(_ name: String, deadline: Double = 45, _ body: @escaping @Sendable () throws -> Void) {
+        self.name = name
+        self.deadline = deadline
+        self.body = body
+    }
+
+    /// In the fresh process: runs the body of the row of `table` named `name`, isolated.
+    public static func run(_ name: String, of table: [FreshProcessTest], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let test = table.first(where: { $0.name == name }) else {
+            Issue.record("no fresh-process test named \(name)", sourceLocation: sourceLocation)
+            return
+        }
+        isolated(deadline: test.deadline, sourceLocation: sourceLocation, test.body)
+    }
 }
 
 // MARK: - Deadlines for what a test starts

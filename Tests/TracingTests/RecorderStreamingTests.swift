@@ -241,9 +241,14 @@ struct RecorderStreamingForkTests {
         return child
     }
 
-    @Test("a forked request is handed out once its child has reported")
-    func forkedRequest() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.forkedRequestBody() } }
+    static let tests = [
+        FreshProcessTest("a forked request is handed out once its child has reported", forkedRequestBody),
+        FreshProcessTest("a child that dies without a report does not hold its request back", childWithoutReportBody),
+    ]
+
+    @Test("in a fresh process", arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: RecorderStreamingForkTests.tests) }
     }
 
     static func forkedRequestBody() throws {
@@ -262,11 +267,6 @@ struct RecorderStreamingForkTests {
         #expect(renderTree(part).contains("⇢ P1 fork, os._exit(0)"))
         let held = recorder.holdings()
         #expect(held.events == 0 && held.parts == 0 && held.spawns == 0 && held.processes == 1 && held.reports == 0)
-    }
-
-    @Test("a child that dies without a report does not hold its request back")
-    func childWithoutReport() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.childWithoutReportBody() } }
     }
 
     static func childWithoutReportBody() throws {

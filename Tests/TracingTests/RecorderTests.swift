@@ -360,9 +360,14 @@ struct RecorderAttachedTests {
 /// suites' threads could leave a child waiting for a runtime lock one of them held.
 @Suite("Recorder forks", .serialized, .timeLimit(.minutes(1)))
 struct RecorderForkTests {
-    @Test("a forked child's events reach the parent's recording under P1")
-    func fork() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderForkTests.forkBody() } }
+    static let tests = [
+        FreshProcessTest("a forked child's events reach the parent's recording under P1", forkBody),
+        FreshProcessTest("a child's own child reports to the same spool as P1.1", grandchildBody),
+    ]
+
+    @Test("in a fresh process", arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: RecorderForkTests.tests) }
     }
 
     static func forkBody() throws {
@@ -414,11 +419,6 @@ struct RecorderForkTests {
         #expect(zip(recording.events, recording.events.dropFirst()).allSatisfy { $0.time <= $1.time })
         // Taking a second snapshot reads nothing twice.
         #expect(recorder.recording() == recording)
-    }
-
-    @Test("a child's own child reports to the same spool as P1.1")
-    func grandchild() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderForkTests.grandchildBody() } }
     }
 
     static func grandchildBody() throws {
