@@ -43,7 +43,7 @@ let package = Package(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
-        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
+        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
         // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
         // the CPython script are data.
         .testTarget(

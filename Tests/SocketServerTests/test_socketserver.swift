@@ -122,15 +122,9 @@ enum ErrorToRaise: String, Codable, Sendable {
     }
 }
 
-/// What BadHandler needs from the server: the exception and the log file (Python: TESTFN).
-protocol ErrorTestServer: TCPServer {
-    var exception: ErrorToRaise { get set }
-    var logPath: String { get set }
-    func waitDone()
-}
-
-/// Python: class BaseErrorTestServer(socketserver.TCPServer).
-final class BaseErrorTestServer: TCPServer, ErrorTestServer, @unchecked Sendable {
+/// Python: class BaseErrorTestServer(socketserver.TCPServer): what BadHandler raises, the log
+/// file (Python: TESTFN), and wait_done.
+class BaseErrorTestServer: TCPServer, @unchecked Sendable {
     var exception = ErrorToRaise.valueError
     var logPath = ""
 
@@ -142,41 +136,45 @@ final class BaseErrorTestServer: TCPServer, ErrorTestServer, @unchecked Sendable
 }
 
 /// Python: class ThreadingErrorTestServer(socketserver.ThreadingMixIn, BaseErrorTestServer).
-final class ThreadingErrorTestServer: ThreadingTCPServer, ErrorTestServer, @unchecked Sendable {
-    var exception = ErrorToRaise.valueError
-    var logPath = ""
+final class ThreadingErrorTestServer: BaseErrorTestServer, ThreadingMixIn, @unchecked Sendable {
+    let threadingMixIn = ThreadingMixInState()
     let done = ThreadEvent()
 
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        appendLine(logPath, "Error handled\n")
+    func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequestThread(request, clientAddress)
     }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequest(request, clientAddress)
+    }
+    override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
 
     override func shutdownRequest(_ request: Request) throws {
         try super.shutdownRequest(request)
         done.set()
     }
 
-    func waitDone() {
+    override func waitDone() {
         #expect(done.wait(5), "the worker thread shut the request down")
     }
 }
 
 /// Python: class ForkingErrorTestServer(socketserver.ForkingMixIn, BaseErrorTestServer).
-final class ForkingErrorTestServer: ForkingTCPServer, ErrorTestServer, @unchecked Sendable {
-    var exception = ErrorToRaise.valueError
-    var logPath = ""
-
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        appendLine(logPath, "Error handled\n")
+final class ForkingErrorTestServer: BaseErrorTestServer, ForkingMixIn, @unchecked Sendable {
+    let forkingMixIn = ForkingMixInState()
+    override class var timeout: Double? { ForkingMixInState.timeout }
+    func collectChildren(blocking: Bool) throws { try forkingCollectChildren(blocking: blocking) }
+    override func handleTimeout() throws { try forkingHandleTimeout() }
+    override func serviceActions() throws { try forkingServiceActions() }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try forkingProcessRequest(request, clientAddress)
     }
-
-    func waitDone() {}
+    override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
 }
 
 /// Python: class BadHandler(socketserver.BaseRequestHandler).
 final class BadHandler: BaseRequestHandler {
     override func handle() throws {
-        let server = self.server as! any ErrorTestServer
+        let server = self.server as! BaseErrorTestServer
         appendLine(server.logPath, "Handler called\n")
         throw server.exception.make()
     }
@@ -184,11 +182,11 @@ final class BadHandler: BaseRequestHandler {
 
 /// Python: BaseErrorTestServer.__init__: one client connects and closes, handle_request,
 /// server_close in a finally, then wait_done; then check_result.
-func runErrorTest(_ serverClass: TCPServer.Type, _ exception: ErrorToRaise, handled: Bool) throws {
+func runErrorTest(_ serverClass: BaseErrorTestServer.Type, _ exception: ErrorToRaise, handled: Bool) throws {
     let dir = try TempDir()
     defer { dir.remove() }
     let log = dir.file("log")
-    let server = try serverClass.init(.inet(host: HOST, port: 0), BadHandler.self) as! any ErrorTestServer
+    let server = try serverClass.init(.inet(host: HOST, port: 0), BadHandler.self)
     server.exception = exception
     server.logPath = log
     try connectAndClose(server.serverAddress)

@@ -5,18 +5,11 @@ import Foundation
 import Processes
 import Testing
 
-/// What one run of the binary printed, apart.
+/// What one run of the binary printed, apart (see ``ChildProcess/result(_:)``).
 public struct RunResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
-
-    /// A result.
-    public init(status: Int32, stdout: String, stderr: String) {
-        self.status = status
-        self.stdout = stdout
-        self.stderr = stderr
-    }
 }
 
 /// A command that ran over its time and was killed.
@@ -41,7 +34,7 @@ public func runCommand(_ command: [String], environment: [String: String] = [:],
     if !stuck.isEmpty {
         Issue.record("\(command.joined(separator: " ")) left processes running, killed: \(stuck)")
     }
-    let result = RunResult(status: status ?? -1, stdout: child.stdout, stderr: child.stderr)
+    let result = child.result(status)
     if status == nil { throw CommandTimedOut(command: command, result: result) }
     return result
 }
@@ -82,4 +75,10 @@ public final class ChildProcess: Sendable {
     public var stderr: String { String(decoding: process.errors, as: UTF8.self) }
     /// The bytes of ``stdout``.
     public var stdoutBytes: Data { Data(process.output) }
+
+    /// The child's output so far, with `status` (as ``wait(timeout:)`` gave it; nil, when it
+    /// ran over its time, is -1).
+    public func result(_ status: Int32?) -> RunResult {
+        RunResult(status: status ?? -1, stdout: stdout, stderr: stderr)
+    }
 }
