@@ -22,6 +22,10 @@ let package = Package(
         // The class model of socketserver.py and what is drawn from it (class diagrams, the
         // lifecycle, the MRO report), and the Mermaid and DOT text rules. Imports nothing of ours.
         .target(name: "Diagrams"),
+        // Running another program without hanging on it: posix_spawn into a process group of
+        // its own, its output captured, a deadline, everything it started killed by pid; and
+        // what /proc says about processes. Imports nothing of ours.
+        .target(name: "Processes"),
         // The recorder behind the seam and every view of a recording (the Mermaid view takes
         // its text rules from Diagrams).
         .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
@@ -30,15 +34,16 @@ let package = Package(
         // The benchmark: a load generator, a driver that runs each server as a process of its
         // own, the design floor (the same system calls with no framework) and CPython's rows.
         .executableTarget(
-            name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets"]),
+            name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets", "Processes"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
-        .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets", "Processes"], path: "Tests/TestSupport"),
+        .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "TestSupport"]),
         .testTarget(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
-        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
+        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
         // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
         // the CPython script are data.
         .testTarget(

@@ -4,6 +4,7 @@
 // time again, stop it by its pid. Cells run in alternation (every row once per round), so that
 // a slower minute of a shared machine falls on all rows alike.
 import Glibc
+import Processes
 import SocketServer
 import Synchronization
 
@@ -266,7 +267,7 @@ enum Bench {
         var notes: [String] = []
         var python: CPython?
         if settings.rows.contains(where: \.isCPython) {
-            let (found, note) = findCPython(settings.python, scratch: scratch)
+            let (found, note) = findCPython(settings.python)
             python = found
             if let note { notes.append(note) }
             if found == nil { settings.rows.removeAll { $0.isCPython } }
@@ -317,7 +318,7 @@ enum Bench {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let load = (readFile("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+        let load = (readSmallFile("/proc/loadavg") ?? "").split(separator: " ").prefix(3).joined(separator: " ")
         let amount = settings.duration.map { "\(significant($0)) s of load" } ?? "\(settings.requests) requests"
         var lines = [
             "# socketserver-bench",
@@ -355,14 +356,12 @@ enum Bench {
             argv += [selfPath(), "_serve", row.name, String(settings.queueSize), lifetime]
         }
         if let path { argv.append(path) }
-        let errorPath = "\(scratch)/server\(index).err"
         defer {
-            unlink(errorPath)
             if let path { unlink(path) }
         }
-        let server: ChildProcess
+        let server: Subprocess
         do {
-            server = try ChildProcess(argv, errorPath: errorPath)
+            server = try Subprocess(argv)
         } catch {
             record.notes.append("the server did not start: \(error)")
             return record
@@ -376,7 +375,7 @@ enum Bench {
             let port = UInt16(line.dropFirst(6))
         else {
             server.stop(grace: 1)
-            record.notes.append("the server did not listen (\(server.ending)): \(firstLines(server.errorText))")
+            record.notes.append("the server did not listen (\(ending(server))): \(firstLines(server.errors))")
             return record
         }
         let target: Target
@@ -393,7 +392,7 @@ enum Bench {
             record.errors.add(warm.errors)
             if let failure = warm.firstFailure { record.notes.append("warm-up: \(failure)") }
         }
-        let before = server.cpuSeconds()
+        let before = ProcessEntry(pid: server.pid)?.cpuSeconds
         let load = runLoad(
             LoadPlan(
                 target: target, concurrency: concurrency, duration: settings.duration, requests: settings.requests,
@@ -401,8 +400,8 @@ enum Bench {
         // A forking server adds a child's CPU time to its own when it reaps the child, which
         // ForkingMixIn does on the next turns of serve_forever: give it one poll_interval.
         if row.forks { pause(0.6) }
-        let after = server.cpuSeconds()
-        record.peakMemoryKB = server.peakMemoryKB()
+        let after = ProcessEntry(pid: server.pid)?.cpuSeconds
+        record.peakMemoryKB = processMemoryKB(server.pid, "VmHWM")
         record.ok = load.ok
         record.errors.add(load.errors)
         record.elapsed = load.elapsed
@@ -411,20 +410,26 @@ enum Bench {
         record.setLatencies(load.latencies)
         if let before, let after { record.cpuSeconds = after - before }
         if let failure = load.firstFailure { record.notes.append(failure) }
+        let endedBeforeStop = server.hasExited()
         server.stop(grace: wrapped ? 60 : 2)
-        if server.endedBeforeStop {
-            record.notes.append("the server ended during the run (\(server.ending)): \(firstLines(server.errorText))")
-        } else if !server.endedByTerm && !wrapped {
-            record.notes.append("the server did not end by SIGTERM (\(server.ending))")
+        if endedBeforeStop {
+            record.notes.append("the server ended during the run (\(ending(server))): \(firstLines(server.errors))")
+        } else if server.termination != .signalled(SIGTERM) && !wrapped {
+            record.notes.append("the server did not end by SIGTERM (\(ending(server)))")
         }
-        let errors = server.errorText
+        let errors = server.errors
         if !errors.isEmpty { record.notes.append("server stderr: \(firstLines(errors))") }
         return record
     }
 
-    /// The first lines of `text`, on one line.
-    static func firstLines(_ text: String) -> String {
-        let lines = text.split(separator: "\n").prefix(3)
+    /// How `server` ended: "exit status 1", "killed by signal 15", or "running".
+    static func ending(_ server: Subprocess) -> String {
+        server.termination?.description ?? "running"
+    }
+
+    /// The first lines of what a server wrote, on one line.
+    static func firstLines(_ text: [UInt8]) -> String {
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").prefix(3)
         return lines.isEmpty ? "(nothing on stderr)" : lines.joined(separator: " | ")
     }
 
@@ -435,11 +440,11 @@ enum Bench {
         return count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
     }
 
-    /// A new folder under /tmp for the script, the Unix sockets and the servers' stderr.
+    /// A new folder under /tmp for the script and the Unix sockets.
     static func makeScratchFolder() throws -> String {
         var template = Array("/tmp/ssbench-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SpawnError(description: "mkdtemp: \(errnoText())")
+            throw FileError(description: "mkdtemp: \(errnoText())")
         }
         return String(cString: made)
     }

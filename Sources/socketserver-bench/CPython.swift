@@ -2,6 +2,7 @@
 // serves one of CPython's socketserver classes with the notes' handler, as `_serve` does for
 // the port. The interpreter is the one the tests compare with: `PYENV_VERSION=3.13.0 python3`,
 // else whatever `python3` is (and the output says which), else none (and the output says so).
+import Processes
 
 /// The script: `python3 bench_server.py CLASS QUEUE LIFETIME [PATH]`.
 let cpythonScript = """
@@ -62,7 +63,7 @@ struct CPython: Sendable {
 ///
 /// - Returns: the interpreter, or nil; and a note for the output when it is not CPython 3.13
 ///   or there is none.
-func findCPython(_ explicit: String?, scratch: String) -> (CPython?, note: String?) {
+func findCPython(_ explicit: String?) -> (CPython?, note: String?) {
     let probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
     var attempts: [(command: String, environment: [String: String])] = []
     if let explicit {
@@ -72,15 +73,11 @@ func findCPython(_ explicit: String?, scratch: String) -> (CPython?, note: Strin
         attempts.append(("python3", [:]))
     }
     for (command, environment) in attempts {
-        guard
-            let child = try? ChildProcess(
-                [command, "-c", probe], environment: environment, errorPath: scratch + "/python-probe.err")
-        else { continue }
-        let text = child.readAll(timeout: 20)
-        child.wait(timeout: 5)
+        guard let child = try? Subprocess([command, "-c", probe], environment: environment) else { continue }
+        child.wait(timeout: 25)
         child.stop(grace: 1)
-        let lines = text.split(separator: "\n").map(String.init)
-        guard child.status.map({ $0 == 0 }) ?? false, lines.count == 2, lines[0].hasPrefix("/") else { continue }
+        let lines = String(decoding: child.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        guard child.termination == .exited(0), lines.count == 2, lines[0].hasPrefix("/") else { continue }
         let found = CPython(executable: lines[0], version: lines[1])
         if found.version.hasPrefix("3.13.") { return (found, nil) }
         return (found, "CPython \(found.version), not 3.13 (the version the port follows), runs the cpython: rows")

@@ -268,15 +268,57 @@ func freePort() throws -> Int {
     return bindLoopback(fd)
 }
 
-/// Bind `fd` to 127.0.0.1 on a port the system picks, and return that port.
-func bindLoopback(_ fd: Int32) -> Int {
+/// 127.0.0.1:`port` (0: a port the system picks).
+func loopback(_ port: Int) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return address
+}
+
+/// Bind `fd` to 127.0.0.1 on a port the system picks, and return that port.
+func bindLoopback(_ fd: Int32) -> Int {
+    var address = loopback(0)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A TCP socket connected to 127.0.0.1:`port`, with 5 s timeouts for connect, send and
+/// receive, so that no client can hang; nil when the connection failed.
+func connectLoopback(_ port: Int) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))  // connect too
+    var address = loopback(port)
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
+/// Send `line` on the connected `fd`, read the reply until the end of the stream, close `fd`.
+/// - Returns: the reply, or nil when sending failed or receiving failed or timed out.
+func converse(_ fd: Int32, _ line: String) -> [UInt8]? {
+    defer { close(fd) }
+    let bytes = Array(line.utf8)
+    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { return nil }
+    var reply: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 { return nil }
+        if n == 0 { return reply }
+        reply += buffer[0..<n]
+    }
 }
 
 /// Start `serve` on `port`.
@@ -284,35 +326,16 @@ func startServe(_ port: Int) throws -> ChildProcess {
     try ChildProcess([toolPath, "serve", "--port", "\(port)"])
 }
 
-/// Connect (retrying while the server starts), send `line`, read the reply until EOF.
+/// Connect (retrying while the server starts, at most 10 s), send `line`, read the reply
+/// until EOF.
 func sendLine(_ port: Int, _ line: String) throws -> [UInt8] {
     let deadline = Date().addingTimeInterval(10)
     while Date() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if connected != 0 {
+        guard let fd = connectLoopback(port) else {
             usleep(50_000)
             continue
         }
-        let bytes = Array(line.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            reply += buffer[0..<n]
-        }
-        return reply
+        return try #require(converse(fd, line), "no reply to \(line.debugDescription) on port \(port)")
     }
     throw CocoaError(.fileReadUnknown)
 }
@@ -326,7 +349,7 @@ func finish(_ serve: ChildProcess) throws -> RunResult {
     serve.signal(SIGINT)
     let status = serve.wait(timeout: 10)
     #expect(status != nil, "serve did not stop on SIGINT within 10 s")
-    return RunResult(status: status ?? -1, stdout: serve.stdout, stderr: serve.stderr)
+    return serve.result(status)
 }
 
 /// Make sure the server is gone, whatever happened (a child still running is killed).

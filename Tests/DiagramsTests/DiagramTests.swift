@@ -8,6 +8,7 @@
 import Foundation
 import SocketServer
 import Sockets
+import TestSupport
 import Testing
 
 @testable import Diagrams
@@ -1164,22 +1165,13 @@ private func checkDot(_ text: String) -> (problems: [String], edges: [(String, S
     var edges: [(String, String, String)] = []
     var nodes: Set<String> = []
     var depth = 0
-    var inString = false
-    var escaped = false
+    var quotes = QuoteTracker()
     for character in text {
-        if inString {
-            if escaped {
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else if character == "\"" {
-                inString = false
-            }
+        if quotes.take(character) {
             if character == "\n" { problems.append("newline inside a string") }
             continue
         }
         switch character {
-        case "\"": inString = true
         case "{": depth += 1
         case "}":
             depth -= 1
@@ -1187,7 +1179,7 @@ private func checkDot(_ text: String) -> (problems: [String], edges: [(String, S
         default: break
         }
     }
-    if inString { problems.append("unclosed string") }
+    if quotes.inString { problems.append("unclosed string") }
     if depth != 0 { problems.append("unbalanced braces") }
     let lines = text.split(separator: "\n").filter { !$0.hasPrefix("//") }
     guard let first = lines.first, first.wholeMatch(of: #/digraph \w+ \{/#) != nil,

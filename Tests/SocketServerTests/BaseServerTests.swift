@@ -385,143 +385,133 @@ func closedUnderLoopBody() throws {
 
 // MARK: - The request pipeline's error paths
 
+/// A RecordingServer following `script`, told by `prepare` where to fail, and a client
+/// connected to it that has sent TEST_STR; both are closed after `body`.
+func withSentRequest(
+    _ script: HandlerScript = .echo, prepare: (RecordingServer) -> Void = { _ in },
+    _ body: (RecordingServer, Socket) throws -> Void
+) throws {
+    let server = try recordingServer(script)
+    defer { try? server.serverClose() }
+    prepare(server)
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    try client.sendall(TEST_STR)
+    try body(server, client)
+}
+
+/// A hook of the handler that raises, and the hooks the pipeline then calls.
+struct RaisingHook: Sendable, CustomTestStringConvertible {
+    let testDescription: String
+    let script: HandlerScript
+    let log: [String]
+    let error: String
+}
+
 @Suite("request pipeline error paths", .serialized)
 struct RequestPipelineTests {
-    /// Connect a client that sends TEST_STR, then handle one request.
-    func handleOne(_ server: RecordingServer) throws -> Socket {
-        let client = try connectedClient(server.serverAddress)
-        try client.sendall(TEST_STR)
-        try server.handleRequest()
-        return client
-    }
-
     @Test("the success path calls the hooks in order", .timeLimit(.minutes(1)))
     func successOrder() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        let client = try handleOne(server)
-        defer { try? client.close() }
-        #expect(try receiveLine(client) == TEST_STR)
-        #expect(
-            server.log.value == [
-                "get_request", "verify_request", "process_request", "setup", "handle", "finish",
-                "shutdown_request", "close_request",
-            ])
-        #expect(server.lastRequest.value?.fileno() == -1, "the request socket is closed")
+        try withSentRequest { server, client in
+            try server.handleRequest()
+            #expect(try receiveLine(client) == TEST_STR)
+            #expect(
+                server.log.value == [
+                    "get_request", "verify_request", "process_request", "setup", "handle", "finish",
+                    "shutdown_request", "close_request",
+                ])
+            #expect(server.lastRequest.value?.fileno() == -1, "the request socket is closed")
+        }
     }
 
     /// get_request raising OSError is swallowed: no other hook runs; the connection waits in
     /// the backlog and the next handle_request serves it.
     @Test("an OSError from accept is swallowed", .timeLimit(.minutes(1)))
     func getRequestOSError() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try client.sendall(TEST_STR)
-        try SyscallFaults.injecting(.init(.accept, errno: ECONNABORTED)) { try server.handleRequest() }
-        #expect(server.log.value == ["get_request"])
-        try server.handleRequest()
-        #expect(try receiveLine(client) == TEST_STR)
-        #expect(server.log.value.filter { $0 == "process_request" }.count == 1)
+        try withSentRequest { server, client in
+            try SyscallFaults.injecting(.init(.accept, errno: ECONNABORTED)) { try server.handleRequest() }
+            #expect(server.log.value == ["get_request"])
+            try server.handleRequest()
+            #expect(try receiveLine(client) == TEST_STR)
+            #expect(server.log.value.filter { $0 == "process_request" }.count == 1)
+        }
     }
 
     /// Only OSError is swallowed: another error from get_request propagates.
     @Test("a non-OSError from get_request propagates", .timeLimit(.minutes(1)))
     func getRequestOtherError() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        server.getRequestError = ValueError("not an OSError")
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        #expect(throws: ValueError("not an OSError")) { try server.handleRequest() }
-        #expect(server.log.value == ["get_request"])
+        try withSentRequest(prepare: { $0.getRequestError = ValueError("not an OSError") }) { server, _ in
+            #expect(throws: ValueError("not an OSError")) { try server.handleRequest() }
+            #expect(server.log.value == ["get_request"])
+        }
     }
 
     /// verify_request raising propagates, and the request is never shut down or closed.
     @Test("verify_request raising propagates and leaks the request", .timeLimit(.minutes(1)))
     func verifyRaises() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        server.verifyError = ValueError("verify failed")
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        #expect(throws: ValueError("verify failed")) { try server.handleRequest() }
-        #expect(server.log.value == ["get_request", "verify_request"])
-        let request = try #require(server.lastRequest.value)
-        #expect(request.fileno() >= 0, "the request was not closed")
-        try request.close()
+        try withSentRequest(prepare: { $0.verifyError = ValueError("verify failed") }) { server, _ in
+            #expect(throws: ValueError("verify failed")) { try server.handleRequest() }
+            #expect(server.log.value == ["get_request", "verify_request"])
+            let request = try #require(server.lastRequest.value)
+            #expect(request.fileno() >= 0, "the request was not closed")
+            try request.close()
+        }
     }
 
     /// shutdown_request raising an Exception on the sync path: handle_error runs, then
     /// shutdown_request a second time.
     @Test("shutdown_request raising runs handle_error, then shutdown_request again", .timeLimit(.minutes(1)))
     func shutdownRequestRaises() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        server.failShutdownOnce = true
-        let client = try handleOne(server)
-        defer { try? client.close() }
-        #expect(
-            server.log.value == [
-                "get_request", "verify_request", "process_request", "setup", "handle", "finish",
-                "shutdown_request", "handle_error", "shutdown_request", "close_request",
-            ])
-        #expect(server.handled.value.count == 1)
-        #expect(server.handled.value.first as? ValueError == ValueError("shutdown failed"))
-        #expect(try receiveLine(client) == TEST_STR)
+        try withSentRequest(prepare: { $0.failShutdownOnce = true }) { server, client in
+            try server.handleRequest()
+            #expect(
+                server.log.value == [
+                    "get_request", "verify_request", "process_request", "setup", "handle", "finish",
+                    "shutdown_request", "handle_error", "shutdown_request", "close_request",
+                ])
+            #expect(server.handled.value.count == 1)
+            #expect(server.handled.value.first as? ValueError == ValueError("shutdown failed"))
+            #expect(try receiveLine(client) == TEST_STR)
+        }
     }
 
-    /// setup() raising: handle and finish are skipped; handle_error and shutdown_request run.
-    @Test("setup raising skips handle and finish", .timeLimit(.minutes(1)))
-    func setupRaises() throws {
-        let server = try recordingServer(.setupRaises)
-        defer { try? server.serverClose() }
-        let client = try handleOne(server)
-        defer { try? client.close() }
-        #expect(
-            server.log.value == [
-                "get_request", "verify_request", "process_request", "setup", "handle_error",
-                "shutdown_request", "close_request",
-            ])
-        #expect(server.handled.value.first as? ValueError == ValueError("setup failed"))
-        #expect(try client.recv(100).isEmpty)
-    }
-
-    /// handle() raising: finish still runs (try/finally), then handle_error and
-    /// shutdown_request.
-    @Test("finish runs when handle raises", .timeLimit(.minutes(1)))
-    func handleRaises() throws {
-        let server = try recordingServer(.handleRaises)
-        defer { try? server.serverClose() }
-        let client = try handleOne(server)
-        defer { try? client.close() }
-        #expect(
-            server.log.value == [
-                "get_request", "verify_request", "process_request", "setup", "handle", "finish",
-                "handle_error", "shutdown_request", "close_request",
-            ])
-        #expect(server.handled.value.first as? ValueError == ValueError("handle failed"))
-        #expect(try client.recv(100).isEmpty)
+    /// setup() raising: handle and finish are skipped. handle() raising: finish still runs
+    /// (try/finally). Then handle_error and shutdown_request, and the client sees the end.
+    @Test(
+        "a raising hook of the handler goes to handle_error", .timeLimit(.minutes(1)),
+        arguments: [
+            RaisingHook(
+                testDescription: "setup raising skips handle and finish", script: .setupRaises,
+                log: ["setup", "handle_error"], error: "setup failed"),
+            RaisingHook(
+                testDescription: "finish runs when handle raises", script: .handleRaises,
+                log: ["setup", "handle", "finish", "handle_error"], error: "handle failed"),
+        ])
+    func raisingHook(_ hook: RaisingHook) throws {
+        try withSentRequest(hook.script) { server, client in
+            try server.handleRequest()
+            #expect(
+                server.log.value
+                    == ["get_request", "verify_request", "process_request"] + hook.log + ["shutdown_request", "close_request"])
+            #expect(server.handled.value.first as? ValueError == ValueError(hook.error))
+            #expect(try client.recv(100).isEmpty)
+        }
     }
 
     /// A BaseException (SystemExit) on the sync path: shutdown_request runs, then the error
     /// propagates; handle_error is not called.
     @Test("a BaseException shuts the request down and propagates", .timeLimit(.minutes(1)))
     func baseException() throws {
-        let server = try recordingServer(.handleRaisesSystemExit)
-        defer { try? server.serverClose() }
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try client.sendall(TEST_STR)
-        let error = #expect(throws: SystemExit.self) { try server.handleRequest() }
-        #expect(error?.code == 3)
-        #expect(
-            server.log.value == [
-                "get_request", "verify_request", "process_request", "setup", "handle", "finish",
-                "shutdown_request", "close_request",
-            ])
-        #expect(try client.recv(100).isEmpty, "the client sees the end of the stream")
+        try withSentRequest(.handleRaisesSystemExit) { server, client throws in
+            let error = #expect(throws: SystemExit.self) { try server.handleRequest() }
+            #expect(error?.code == 3)
+            #expect(
+                server.log.value == [
+                    "get_request", "verify_request", "process_request", "setup", "handle", "finish",
+                    "shutdown_request", "close_request",
+                ])
+            #expect(try client.recv(100).isEmpty, "the client sees the end of the stream")
+        }
     }
 }
 
@@ -531,55 +521,35 @@ struct RequestPipelineTests {
 /// a fresh process.
 @Suite("handle_error output", .serialized)
 struct HandleErrorOutputTests {
-    /// CPython prints 40 dashes, "Exception occurred during processing of request from",
-    /// the address (str of the tuple), the traceback (ending with the exception line), 40
-    /// dashes.
-    @Test("handle_error reports the address and the exception on stderr", .timeLimit(.minutes(1)))
-    func format() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorFormatBody() }
-        }
-    }
+    static let tests = [
+        // CPython prints 40 dashes, "Exception occurred during processing of request from",
+        // the address (str of the tuple), the traceback (ending with the exception line), 40
+        // dashes.
+        FreshProcessTest("handle_error reports the address and the exception on stderr", handleErrorFormatBody),
+        // traceback.print_exc() with no exception being handled prints just "NoneType: None":
+        // the whole report is four lines.
+        FreshProcessTest("handle_error outside an except block prints CPython's four lines", handleErrorNoExceptionBody),
+        // CPython prints the address with print(), that is str(): a tuple shows as its repr,
+        // but a Unix path shows bare, and an unbound Unix stream client ('') as nothing at all.
+        FreshProcessTest("handle_error prints a Unix client address with str()", handleErrorUnixAddressBody),
+        // A worker's uncaught exception is reported by the default threading.excepthook:
+        // "Exception in thread Thread-N (process_request_thread):", ..., the exception line.
+        FreshProcessTest("the default excepthook reports a worker's uncaught exception", defaultExcepthookBody),
+        // The default handle_error of a real failing request.
+        FreshProcessTest("a failing request is reported by the default handle_error", handleErrorEndToEndBody),
+    ]
 
-    /// traceback.print_exc() with no exception being handled prints just "NoneType: None":
-    /// the whole report is four lines.
-    @Test("handle_error outside an except block prints CPython's four lines", .timeLimit(.minutes(1)))
-    func noException() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorNoExceptionBody() }
-        }
-    }
-
-    /// CPython prints the address with print(), that is str(): a tuple shows as its repr, but a
-    /// Unix path shows bare, and an unbound Unix stream client ('') as nothing at all.
-    @Test("handle_error prints a Unix client address with str()", .timeLimit(.minutes(1)))
-    func unixAddress() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorUnixAddressBody() }
-        }
-    }
-
-    /// A worker's uncaught exception is reported by the default threading.excepthook:
-    /// "Exception in thread Thread-N (process_request_thread):", ..., the exception line.
-    @Test("the default excepthook reports a worker's uncaught exception", .timeLimit(.minutes(1)))
-    func defaultExcepthook() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try defaultExcepthookBody() }
-        }
-    }
-
-    /// The default handle_error of a real failing request.
-    @Test("a failing request is reported by the default handle_error", .timeLimit(.minutes(1)))
-    func endToEnd() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try handleErrorEndToEndBody() }
-        }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: HandleErrorOutputTests.tests) }
     }
 }
 
 let dashes = String(repeating: "-", count: 40)
 
-func handleErrorFormatBody() throws {
+/// What a plain TCPServer's handle_error writes on standard error for a request (one end of a
+/// socket pair) from `address`, while `error` is being handled (nil: outside any except block).
+func handleErrorReport(from address: SocketAddress, handling error: (any Error)? = nil) throws -> String {
     let server = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
     defer { try? server.serverClose() }
     let (a, b) = try Socket.socketpair()
@@ -587,11 +557,14 @@ func handleErrorFormatBody() throws {
         try? a.close()
         try? b.close()
     }
-    let output = try capturingStderr {
-        try sys.handling(ValueError("boom")) {
-            try server.handleError(.stream(a), .inet(host: "127.0.0.1", port: 1234))
-        }
+    return try capturingStderr {
+        guard let error else { return try server.handleError(.stream(a), address) }
+        try sys.handling(error) { try server.handleError(.stream(a), address) }
     }
+}
+
+func handleErrorFormatBody() throws {
+    let output = try handleErrorReport(from: .inet(host: "127.0.0.1", port: 1234), handling: ValueError("boom"))
     let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     #expect(lines.first == dashes)
     #expect(lines.count > 1 && lines[1] == "Exception occurred during processing of request from ('127.0.0.1', 1234)")
@@ -600,16 +573,7 @@ func handleErrorFormatBody() throws {
 }
 
 func handleErrorNoExceptionBody() throws {
-    let server = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
-    defer { try? server.serverClose() }
-    let (a, b) = try Socket.socketpair()
-    defer {
-        try? a.close()
-        try? b.close()
-    }
-    let output = try capturingStderr {
-        try server.handleError(.stream(a), .inet(host: "127.0.0.1", port: 1234))
-    }
+    let output = try handleErrorReport(from: .inet(host: "127.0.0.1", port: 1234))
     #expect(
         output == """
             \(dashes)

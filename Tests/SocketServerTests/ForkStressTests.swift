@@ -73,31 +73,14 @@ func forkStressBody(requests: Int, clients: Int, seconds: Double) throws {
             }
         }
     }
-    let tickets = Box(0)
-    let answered = Box(0)
-    let failures = Box<[String]>([])
-    let deadline = now() + seconds
-    let clientThreads = (0..<clients).map { index in
-        PThread(name: "client \(index)") {
-            while now() < deadline {
-                var ticket = 0
-                tickets.update { ticket = $0; $0 += 1 }
-                guard ticket < requests else { return }
-                do {
-                    let client = try connectedClient(address)
-                    defer { try? client.close() }
-                    let line = bytes("request \(ticket)\n")
-                    try client.sendall(line)
-                    let reply = try receiveAll(client)
-                    if reply == line { answered.increment() } else { failures.append("request \(ticket): wrong reply") }
-                } catch {
-                    failures.append("request \(ticket): \(error)")
-                }
-            }
-        }
+    for thread in churners { try thread.start() }
+    let outcome = try driveLoad(requests: requests, clients: clients, until: now() + seconds) { ticket, _ in
+        let client = try connectedClient(address)
+        defer { try? client.close() }
+        let line = bytes("request \(ticket)\n")
+        try client.sendall(line)
+        return try receiveAll(client) == line ? nil : "wrong reply"
     }
-    for thread in churners + clientThreads { try thread.start() }
-    for thread in clientThreads { try thread.join() }
     stop.set()
     for thread in churners { try thread.join() }
     server.shutdown()
@@ -111,15 +94,15 @@ func forkStressBody(requests: Int, clients: Int, seconds: Double) throws {
     while (try? os.waitpid(-1, os.WNOHANG).0) ?? 0 > 0 {}
 
     #expect(stuck.isEmpty, "\(stuck.count) forked children stuck: \(stuck)")
-    #expect(failures.value.isEmpty, "\(failures.value.count) requests failed: \(failures.value.prefix(5))")
+    #expect(outcome.failures.isEmpty, "\(outcome.failures.count) requests failed: \(outcome.failures.prefix(5))")
     // Clients stop taking requests at the deadline (a loaded machine forks slowly): every
     // request that was sent must have been answered, and enough must have been sent for the
     // stress to mean something (before the fork gate, a child got stuck within the first
     // thousand or so).
-    let sent = min(tickets.value, requests)
-    #expect(answered.value == sent, "answered \(answered.value) of the \(sent) requests sent")
+    let sent = outcome.sent
+    #expect(outcome.answered == sent, "answered \(outcome.answered) of the \(sent) requests sent")
     #expect(sent >= 1000, "only \(sent) of \(requests) requests were sent within \(seconds) s")
     let handled = recorder.recording().events.filter { $0.method == "handle" && $0.kind == .call }.count
-    #expect(handled == answered.value, "the recorder saw \(handled) handlers for \(answered.value) replies")
-    print("fork stress: \(answered.value) forked requests answered of \(sent) sent, \(stuck.count) children stuck")
+    #expect(handled == outcome.answered, "the recorder saw \(handled) handlers for \(outcome.answered) replies")
+    print("fork stress: \(outcome.answered) forked requests answered of \(sent) sent, \(stuck.count) children stuck")
 }

@@ -13,180 +13,103 @@ import Testing
 
 @Suite("Forking", .serialized)
 struct ForkingTests {
-    // MARK: SocketServerTest
+    static let tests = [
+        // SocketServerTest
+        FreshProcessTest("test_ForkingTCPServer") {
+            try simpleSubprocess { try runServer(MyForkingTCPServer.self, MyStreamHandler.self, .stream) }
+        },
+        FreshProcessTest("test_ForkingUnixStreamServer") {
+            try simpleSubprocess { try runServer(MyForkingUnixStreamServer.self, MyStreamHandler.self, .stream) }
+        },
+        FreshProcessTest("test_ForkingUDPServer") {
+            try simpleSubprocess { try runServer(MyForkingUDPServer.self, MyDatagramHandler.self, .datagram) }
+        },
+        // Not wrapped in simple_subprocess, unlike the other Forking tests (as in CPython).
+        FreshProcessTest("test_ForkingUnixDatagramServer") {
+            try runServer(MyForkingUnixDatagramServer.self, MyDatagramHandler.self, .datagram)
+        },
 
-    @Test("test_ForkingTCPServer", .timeLimit(.minutes(1)))
-    func forkingTCPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                try simpleSubprocess { try runServer(MyForkingTCPServer.self, MyStreamHandler.self, .stream) }
-            }
-        }
-    }
+        // ErrorHandlerTest
+        // The child calls handle_error; server_close blocks until the child is done.
+        FreshProcessTest("test_forking_handled") {
+            try runErrorTest(ForkingErrorTestServer.self, .valueError, handled: true)
+        },
+        // The child swallows SystemExit (os._exit in the finally), without handle_error.
+        FreshProcessTest("test_forking_not_handled") {
+            try runErrorTest(ForkingErrorTestServer.self, .systemExit, handled: false)
+        },
 
-    @Test("test_ForkingUnixStreamServer", .timeLimit(.minutes(1)))
-    func forkingUnixStreamServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                try simpleSubprocess {
-                    try runServer(MyForkingUnixStreamServer.self, MyStreamHandler.self, .stream)
-                }
-            }
-        }
-    }
+        // ForkingMixIn behaviour (inventory 4.3)
+        // max_children is enforced only by serve_forever's service_actions (a blocking
+        // waitpid(-1, 0) until below the cap); handle_request never enforces it.
+        FreshProcessTest("max_children: service_actions reaps down below the cap", maxChildrenBody),
+        // A child exits with 0 after serving, and with 1 after any exception, handled or not.
+        FreshProcessTest("child exit status is 0 on success, 1 on any exception", childExitStatusBody),
+        // block_on_close = False: server_close reaps with WNOHANG and returns at once.
+        FreshProcessTest("block_on_close false does not wait for children") { try blockOnCloseBody(block: false) },
+        // block_on_close = True (the default): server_close waits for the children.
+        FreshProcessTest("block_on_close true waits for children") { try blockOnCloseBody(block: true) },
+        // The parent only closes its copy of the request (close_request); shutdown_request,
+        // which would end the connection for the child too, runs only in the child.
+        FreshProcessTest("parent calls close_request, not shutdown_request", parentClosesOnlyBody),
+        // The collect_children branches: ChildProcessError for a pid that is not our child, and
+        // the max_children loop with no child at all (waitpid(-1) raises ChildProcessError).
+        FreshProcessTest("collect_children ChildProcessError branches", collectChildrenBranchesBody),
+        // waitpid's EINTR is retried (PEP 475): a blocking collect_children still reaps.
+        FreshProcessTest("collect_children retries EINTR in waitpid", waitpidEINTRBody),
+        // The default handle_error runs in the child and writes its report once (stdio is
+        // flushed before the fork and the report is written unbuffered).
+        FreshProcessTest("a child's handle_error report is written once", childReportBody),
+        // A child forked from a thread that blocks SIGINT and SIGTERM (as `serve` does for
+        // sigtimedwait, and Dispatch workers do for everything) starts with no signal blocked,
+        // as a CPython child does, so that Ctrl-C and SIGTERM can end it.
+        FreshProcessTest("a forked child blocks no signal", childSignalMaskBody),
+        // active_children is None until the first fork, then the set of live pids.
+        FreshProcessTest("active_children is nil until the first fork", activeChildrenBody),
+    ]
 
-    @Test("test_ForkingUDPServer", .timeLimit(.minutes(1)))
-    func forkingUDPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                try simpleSubprocess { try runServer(MyForkingUDPServer.self, MyDatagramHandler.self, .datagram) }
-            }
-        }
-    }
-
-    /// Not wrapped in simple_subprocess, unlike the other Forking tests (as in CPython).
-    @Test("test_ForkingUnixDatagramServer", .timeLimit(.minutes(1)))
-    func forkingUnixDatagramServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyForkingUnixDatagramServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    // MARK: ErrorHandlerTest
-
-    /// The child calls handle_error; server_close blocks until the child is done.
-    @Test("test_forking_handled", .timeLimit(.minutes(1)))
-    func forkingHandled() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runErrorTest(ForkingErrorTestServer.self, .valueError, handled: true) }
-        }
-    }
-
-    /// The child swallows SystemExit (os._exit in the finally), without handle_error.
-    @Test("test_forking_not_handled", .timeLimit(.minutes(1)))
-    func forkingNotHandled() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runErrorTest(ForkingErrorTestServer.self, .systemExit, handled: false) }
-        }
-    }
-
-    // MARK: ForkingMixIn behaviour (inventory 4.3)
-
-    /// max_children is enforced only by serve_forever's service_actions (a blocking
-    /// waitpid(-1, 0) until below the cap); handle_request never enforces it.
-    @Test("max_children: service_actions reaps down below the cap", .timeLimit(.minutes(1)))
-    func maxChildren() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try maxChildrenBody() }
-        }
-    }
-
-    /// A child exits with 0 after serving, and with 1 after any exception, handled or not.
-    @Test("child exit status is 0 on success, 1 on any exception", .timeLimit(.minutes(1)))
-    func childExitStatus() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try childExitStatusBody() }
-        }
-    }
-
-    /// block_on_close = False: server_close reaps with WNOHANG and returns at once.
-    @Test("block_on_close false does not wait for children", .timeLimit(.minutes(1)))
-    func blockOnCloseFalse() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try blockOnCloseBody(block: false) }
-        }
-    }
-
-    /// block_on_close = True (the default): server_close waits for the children.
-    @Test("block_on_close true waits for children", .timeLimit(.minutes(1)))
-    func blockOnCloseTrue() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try blockOnCloseBody(block: true) }
-        }
-    }
-
-    /// The parent only closes its copy of the request (close_request); shutdown_request, which
-    /// would end the connection for the child too, runs only in the child.
-    @Test("parent calls close_request, not shutdown_request", .timeLimit(.minutes(1)))
-    func parentClosesOnly() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try parentClosesOnlyBody() }
-        }
-    }
-
-    /// The collect_children branches: ChildProcessError for a pid that is not our child, and
-    /// the max_children loop with no child at all (waitpid(-1) raises ChildProcessError).
-    @Test("collect_children ChildProcessError branches", .timeLimit(.minutes(1)))
-    func collectChildrenBranches() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try collectChildrenBranchesBody() }
-        }
-    }
-
-    /// waitpid's EINTR is retried (PEP 475): a blocking collect_children still reaps.
-    @Test("collect_children retries EINTR in waitpid", .timeLimit(.minutes(1)))
-    func waitpidEINTR() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try waitpidEINTRBody() }
-        }
-    }
-
-    /// The default handle_error runs in the child and writes its report once (stdio is
-    /// flushed before the fork and the report is written unbuffered).
-    @Test("a child's handle_error report is written once", .timeLimit(.minutes(1)))
-    func childReport() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try childReportBody() }
-        }
-    }
-
-    /// A child forked from a thread that blocks SIGINT and SIGTERM (as `serve` does for
-    /// sigtimedwait, and Dispatch workers do for everything) starts with no signal blocked, as
-    /// a CPython child does, so that Ctrl-C and SIGTERM can end it.
-    @Test("a forked child blocks no signal", .timeLimit(.minutes(1)))
-    func childSignalMask() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                var blocked = sigset_t()
-                sigemptyset(&blocked)
-                sigaddset(&blocked, SIGINT)
-                sigaddset(&blocked, SIGTERM)
-                pthread_sigmask(SIG_BLOCK, &blocked, nil)
-                defer { pthread_sigmask(SIG_UNBLOCK, &blocked, nil) }
-                let server = try ForkingTCPServer(.inet(host: HOST, port: 0), SignalMaskHandler.self)
-                let client = try connectedClient(server.serverAddress)
-                defer { try? client.close() }
-                try server.handleRequest()
-                let reply = text(try receiveAll(client))
-                try server.serverClose()
-                #expect(reply == "0000000000000000", "the child's SigBlk")
-            }
-        }
-    }
-
-    /// active_children is None until the first fork, then the set of live pids.
-    @Test("active_children is nil until the first fork", .timeLimit(.minutes(1)))
-    func activeChildrenNil() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                let server = try ForkingTCPServer(.inet(host: HOST, port: 0), MyStreamHandler.self)
-                #expect(server.activeChildren == nil)
-                try server.collectChildren()  // returns at once: no child yet
-                #expect(server.activeChildren == nil)
-                let client = try connectedClient(server.serverAddress)
-                defer { try? client.close() }
-                try client.sendall(TEST_STR)
-                try server.handleRequest()
-                #expect(server.activeChildren?.count == 1)
-                #expect(try receiveLine(client) == TEST_STR)
-                try server.serverClose()
-                #expect(server.activeChildren == [])
-            }
-        }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: ForkingTests.tests) }
     }
 }
 
 // MARK: - Bodies
+
+/// "a forked child blocks no signal": the request is served by a child forked from a thread
+/// that blocks SIGINT and SIGTERM.
+func childSignalMaskBody() throws {
+    var blocked = sigset_t()
+    sigemptyset(&blocked)
+    sigaddset(&blocked, SIGINT)
+    sigaddset(&blocked, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &blocked, nil)
+    defer { pthread_sigmask(SIG_UNBLOCK, &blocked, nil) }
+    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), SignalMaskHandler.self)
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    try server.handleRequest()
+    let reply = text(try receiveAll(client))
+    try server.serverClose()
+    #expect(reply == "0000000000000000", "the child's SigBlk")
+}
+
+/// "active_children is nil until the first fork".
+func activeChildrenBody() throws {
+    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), MyStreamHandler.self)
+    #expect(server.activeChildren == nil)
+    try server.collectChildren()  // returns at once: no child yet
+    #expect(server.activeChildren == nil)
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    try client.sendall(TEST_STR)
+    try server.handleRequest()
+    #expect(server.activeChildren?.count == 1)
+    #expect(try receiveLine(client) == TEST_STR)
+    try server.serverClose()
+    #expect(server.activeChildren == [])
+}
+
 
 /// A forking server that leaves its children for the test to reap, and whose handle_error
 /// writes nothing (the child's stderr is the test's).

@@ -48,57 +48,37 @@ func loadBody(_ name: String, requests: Int, clients: Int, seconds: Double) thro
     let server = try serverClass.init(pickaddr(family, dir), handler)
     let address = server.serverAddress
     let serving = try ServingThread(server)
-    let tickets = Box(0)
-    let answered = Box(0)
-    let failures = Box<[String]>([])
     let deadline = now() + seconds
-    let threads = (0..<clients).map { index in
-        PThread(name: "client \(index)") {
-            while now() < deadline {
-                var ticket = 0
-                tickets.update { ticket = $0; $0 += 1 }
-                guard ticket < requests else { return }
-                let line = bytes("request \(ticket) from client \(index)\n")
-                do {
-                    let reply: [UInt8]
-                    if datagram {
-                        let socket = try Socket(family, Sockets.SOCK_DGRAM)
-                        defer { try? socket.close() }
-                        try socket.settimeout(5)
-                        if family == Sockets.AF_UNIX {
-                            let path = dir.file("c\(ticket)")
-                            try socket.bind(.unix(path))
-                            defer { unlink(path) }
-                            _ = try socket.sendto(line, address)
-                            reply = try socket.recv(8192)
-                        } else {
-                            _ = try socket.sendto(line, address)
-                            reply = try socket.recv(8192)
-                        }
-                    } else {
-                        let socket = try connectWhenAccepted(address, family: family, until: deadline)
-                        defer { try? socket.close() }
-                        try socket.sendall(line)
-                        reply = try receiveAll(socket)
-                    }
-                    if reply == line {
-                        answered.increment()
-                    } else {
-                        failures.append("request \(ticket): got \(text(reply).debugDescription)")
-                    }
-                } catch {
-                    failures.append("request \(ticket): \(error)")
-                }
+    let outcome = try driveLoad(requests: requests, clients: clients, until: deadline) { ticket, index in
+        let line = bytes("request \(ticket) from client \(index)\n")
+        let reply: [UInt8]
+        if datagram {
+            let socket = try Socket(family, Sockets.SOCK_DGRAM)
+            defer { try? socket.close() }
+            try socket.settimeout(5)
+            if family == Sockets.AF_UNIX {
+                let path = dir.file("c\(ticket)")
+                try socket.bind(.unix(path))
+                defer { unlink(path) }
+                _ = try socket.sendto(line, address)
+                reply = try socket.recv(8192)
+            } else {
+                _ = try socket.sendto(line, address)
+                reply = try socket.recv(8192)
             }
+        } else {
+            let socket = try connectWhenAccepted(address, family: family, until: deadline)
+            defer { try? socket.close() }
+            try socket.sendall(line)
+            reply = try receiveAll(socket)
         }
+        return reply == line ? nil : "got \(text(reply).debugDescription)"
     }
-    for thread in threads { try thread.start() }
-    for thread in threads { try thread.join() }
     server.shutdown()
     try serving.join()
     try server.serverClose()
-    #expect(failures.value.isEmpty, "\(name): \(failures.value.count) failed: \(failures.value.prefix(5))")
-    #expect(answered.value == requests, "\(name): answered \(answered.value) of \(requests) in \(seconds) s")
+    #expect(outcome.failures.isEmpty, "\(name): \(outcome.failures.count) failed: \(outcome.failures.prefix(5))")
+    #expect(outcome.answered == requests, "\(name): answered \(outcome.answered) of \(requests) in \(seconds) s")
 }
 
 /// A connected stream client with a 5 s timeout. A Unix stream socket with a timeout is

@@ -528,18 +528,7 @@ func excepthookBody() throws {
 
     // The block after the header is handle_error's, line for line (a plain TCPServer's:
     // MyThreadingTCPServer's handle_error re-raises).
-    let plain = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
-    defer { try? plain.serverClose() }
-    let (a, b) = try Socket.socketpair()
-    defer {
-        try? a.close()
-        try? b.close()
-    }
-    let report = try capturingStderr {
-        try sys.handling(ValueError("boom")) {
-            try plain.handleError(.stream(a), .inet(host: HOST, port: 1))
-        }
-    }
+    let report = try handleErrorReport(from: .inet(host: HOST, port: 1), handling: ValueError("boom"))
     let reportLines = report.split(separator: "\n").map(String.init)
     #expect(Array(reportLines.dropFirst(2).dropLast()) == Array(lines.dropFirst()), "\(report)\n\(output)")
 }

@@ -1,4 +1,5 @@
-// The mixin design (STYLE.md section 6, design A): every combined class really hands the request
+// The mixin design (a mixin is a protocol with its state in a stored object, and each combined
+// class forwards to it in a few lines): every combined class really hands the request
 // to another thread or process, and a user can combine a mixin with a server class of their own
 // in the same few lines, as `class S(ThreadingMixIn, MyServer): pass` does in Python.
 import Glibc
@@ -78,38 +79,39 @@ func serveAddress(_ type: TCPServer.Type, _ dir: TempDir) -> SocketAddress {
     type.addressFamily == Sockets.AF_UNIX ? .unix(dir.file("s")) : .inet(host: HOST, port: 0)
 }
 
-func threadedElsewhereBody() throws {
+/// Serves one request with each of `classes` (in `dir`, a fresh server each) and gives where
+/// it was served to `check`.
+func serveOneEach(_ classes: [TCPServer.Type], _ check: (TCPServer.Type, TCPServer, (pid: Int32, thread: UInt)) -> Void) throws {
     let dir = try TempDir()
     defer { dir.remove() }
+    for type in classes {
+        let server = try type.init(serveAddress(type, dir), WhereHandler.self)
+        let served = try whereServed(server)
+        try server.serverClose()  // a forking server waits for its child (block_on_close)
+        unlink(dir.file("s"))
+        unlink(dir.file("s") + ".client")
+        check(type, server, served)
+    }
+}
+
+func threadedElsewhereBody() throws {
     let here = UInt(bitPattern: Int(bitPattern: pthread_self()))
     let classes: [TCPServer.Type] = [
         ThreadingTCPServer.self, ThreadingUDPServer.self, ThreadingUnixStreamServer.self,
         ThreadingUnixDatagramServer.self, ThreadingCountingServer.self,
     ]
-    for type in classes {
-        let server = try type.init(serveAddress(type, dir), WhereHandler.self)
-        let served = try whereServed(server)
-        try server.serverClose()
-        unlink(dir.file("s"))
-        unlink(dir.file("s") + ".client")
+    try serveOneEach(classes) { type, _, served in
         #expect(served.pid == getpid(), "\(type)")
         #expect(served.thread != 0 && served.thread != here, "\(type) served on the calling thread")
     }
 }
 
 func forkedElsewhereBody() throws {
-    let dir = try TempDir()
-    defer { dir.remove() }
     let classes: [TCPServer.Type] = [
         ForkingTCPServer.self, ForkingUDPServer.self, ForkingUnixStreamServer.self,
         ForkingUnixDatagramServer.self, ForkingCountingServer.self,
     ]
-    for type in classes {
-        let server = try type.init(serveAddress(type, dir), WhereHandler.self)
-        let served = try whereServed(server)
-        try server.serverClose()  // waits for the child (block_on_close)
-        unlink(dir.file("s"))
-        unlink(dir.file("s") + ".client")
+    try serveOneEach(classes) { type, server, served in
         #expect(served.pid > 0 && served.pid != getpid(), "\(type) served in this process")
         #expect((server as? any ForkingMixIn)?.activeChildren?.isEmpty ?? true, "\(type) left a child")
     }
@@ -117,14 +119,14 @@ func forkedElsewhereBody() throws {
 
 @Suite("MixIn composition", .serialized)
 struct MixInCompositionTests {
-    @Test("every threading class, and a user's own combination, serves on another thread", .timeLimit(.minutes(1)))
-    func threaded() async {
-        await #expect(processExitsWith: .success) { isolated { try threadedElsewhereBody() } }
-    }
+    static let tests = [
+        FreshProcessTest("every threading class, and a user's own combination, serves on another thread", threadedElsewhereBody),
+        FreshProcessTest("every forking class, and a user's own combination, serves in a child process", forkedElsewhereBody),
+    ]
 
-    @Test("every forking class, and a user's own combination, serves in a child process", .timeLimit(.minutes(1)))
-    func forked() async {
-        await #expect(processExitsWith: .success) { isolated { try forkedElsewhereBody() } }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: MixInCompositionTests.tests) }
     }
 
     @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))

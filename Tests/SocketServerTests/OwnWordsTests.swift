@@ -66,23 +66,12 @@ struct CommentBlock {
 /// The comment of one line of Swift: the text after the first `//` outside a string literal,
 /// its slashes and leading spaces removed; `hasCode` when code comes before it.
 func swiftComment(_ line: Substring) -> (text: Substring, hasCode: Bool)? {
-    var inString = false
-    var escaped = false
+    var quotes = QuoteTracker()
     var index = line.startIndex
     while index < line.endIndex {
         let character = line[index]
         let next = line.index(after: index)
-        if inString {
-            if escaped {
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else if character == "\"" {
-                inString = false
-            }
-        } else if character == "\"" {
-            inString = true
-        } else if character == "/" && next < line.endIndex && line[next] == "/" {
+        if !quotes.take(character) && character == "/" && next < line.endIndex && line[next] == "/" {
             let hasCode = !line[..<index].allSatisfy(\.isWhitespace)
             let text = line[index...].drop { $0 == "/" }.drop { $0 == " " }
             return (text, hasCode)

@@ -352,3 +352,43 @@ func capturingStderr(_ body: () throws -> Void) throws -> String {
     try body()
     return readFile(path)
 }
+
+/// What a load of requests came to: how many were sent (a client takes no ticket after the
+/// deadline), how many answered right, and what went wrong with the others.
+struct LoadOutcome {
+    var sent: Int
+    var answered: Int
+    var failures: [String]
+}
+
+/// Sends up to `requests` requests from `clients` threads until `deadline`: each thread takes
+/// the next ticket and runs `exchange(ticket, client index)`, which returns nil for a right
+/// reply, or what was wrong with it.
+func driveLoad(
+    requests: Int, clients: Int, until deadline: Double, _ exchange: @escaping @Sendable (Int, Int) throws -> String?
+) throws -> LoadOutcome {
+    let tickets = Box(0)
+    let answered = Box(0)
+    let failures = Box<[String]>([])
+    let threads = (0..<clients).map { index in
+        PThread(name: "client \(index)") {
+            while now() < deadline {
+                var ticket = 0
+                tickets.update { ticket = $0; $0 += 1 }
+                guard ticket < requests else { return }
+                do {
+                    if let problem = try exchange(ticket, index) {
+                        failures.append("request \(ticket): \(problem)")
+                    } else {
+                        answered.increment()
+                    }
+                } catch {
+                    failures.append("request \(ticket): \(error)")
+                }
+            }
+        }
+    }
+    for thread in threads { try thread.start() }
+    for thread in threads { try thread.join() }
+    return LoadOutcome(sent: min(tickets.value, requests), answered: answered.value, failures: failures.value)
+}

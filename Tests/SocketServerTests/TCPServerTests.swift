@@ -390,50 +390,52 @@ struct UDPServerTests {
         #expect(try client.recv(100) == bytes("01234567"))
     }
 
-    /// The handler writes nothing: an empty datagram is still sent back.
-    @Test("an empty reply datagram is sent", .timeLimit(.minutes(1)))
-    func emptyReply() throws {
+    /// A RecordingUDPServer following `script` (refusing every datagram if `refuse`) that has
+    /// handled TEST_STR from a client whose timeout is `timeout`; both closed after `body`.
+    func afterOneDatagram(
+        _ script: DatagramScript, refuse: Bool = false, timeout: Double = 5,
+        _ body: (RecordingUDPServer, Socket) throws -> Void
+    ) throws {
         let server = try RecordingUDPServer(.inet(host: HOST, port: 0), UDPHandler.self)
         defer { try? server.serverClose() }
-        server.script = .nothing
-        let client = try udpClient()
+        server.script = script
+        server.refuse = refuse
+        let client = try udpClient(timeout: timeout)
         defer { try? client.close() }
         _ = try client.sendto(TEST_STR, server.serverAddress)
         try server.handleRequest()
-        let (reply, from) = try client.recvfrom(100)
-        #expect(reply.isEmpty)
-        #expect(from == server.serverAddress)
+        try body(server, client)
+    }
+
+    /// The handler writes nothing: an empty datagram is still sent back.
+    @Test("an empty reply datagram is sent", .timeLimit(.minutes(1)))
+    func emptyReply() throws {
+        try afterOneDatagram(.nothing) { server, client in
+            let (reply, from) = try client.recvfrom(100)
+            #expect(reply.isEmpty)
+            #expect(from == server.serverAddress)
+        }
     }
 
     /// finish sends wfile even when handle raised; then handle_error runs.
     @Test("the reply is sent after handle raised", .timeLimit(.minutes(1)))
     func replyAfterRaise() throws {
-        let server = try RecordingUDPServer(.inet(host: HOST, port: 0), UDPHandler.self)
-        defer { try? server.serverClose() }
-        server.script = .writeThenRaise
-        let client = try udpClient()
-        defer { try? client.close() }
-        _ = try client.sendto(TEST_STR, server.serverAddress)
-        try server.handleRequest()
-        #expect(try client.recv(100) == bytes("partial"))
-        #expect(server.log.value == ["handle_error ValueError: handle failed", "shutdown_request"])
+        try afterOneDatagram(.writeThenRaise) { server, client throws in
+            #expect(try client.recv(100) == bytes("partial"))
+            #expect(server.log.value == ["handle_error ValueError: handle failed", "shutdown_request"])
+        }
     }
 
     /// verify_request refusing a datagram: no handler, no reply, shutdown_request (a no-op for
     /// UDP) is called and the server socket stays open.
     @Test("verify_request false on a datagram sends nothing", .timeLimit(.minutes(1)))
     func verifyFalse() throws {
-        let server = try RecordingUDPServer(.inet(host: HOST, port: 0), UDPHandler.self)
-        defer { try? server.serverClose() }
-        server.refuse = true
-        let client = try udpClient(timeout: 0.2)
-        defer { try? client.close() }
-        _ = try client.sendto(TEST_STR, server.serverAddress)
-        try server.handleRequest()
-        #expect(server.packets.value.isEmpty)
-        #expect(server.log.value == ["shutdown_request"])
-        #expect(server.socket.fileno() >= 0, "the shared socket is not closed")
-        let error = #expect(throws: OSError.self) { _ = try client.recv(100) }
-        #expect(error?.kind == .timeout)
+        try afterOneDatagram(.echo, refuse: true, timeout: 0.2) { server, client in
+            #expect(server.packets.value.isEmpty)
+            #expect(server.log.value == ["shutdown_request"])
+            #expect(server.socket.fileno() >= 0, "the shared socket is not closed")
+            let error = #expect(throws: OSError.self) { _ = try client.recv(100) }
+            #expect(error?.kind == .timeout)
+        }
     }
 }

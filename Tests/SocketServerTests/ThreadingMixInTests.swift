@@ -39,12 +39,16 @@ final class SlowHandler: StreamRequestHandler {
 
 @Suite("ThreadingMixIn")
 struct ThreadingMixInTests {
-    /// Serve one request with a gated handler; server_close must return while the handler is
-    /// still blocked; then release the worker and wait for it.
-    func serverCloseDoesNotWait(_ server: GatedThreadingServer) throws {
+    /// Serve one request with a gated handler (and check what `whileHandling` checks); then
+    /// server_close must return while the handler is still blocked; then release the worker
+    /// and wait for it.
+    func serverCloseDoesNotWait(
+        _ server: GatedThreadingServer, whileHandling check: (GatedThreadingServer) throws -> Void = { _ in }
+    ) throws {
         let client = try connectedClient(server.serverAddress)
         defer { try? client.close() }
         try server.handleRequest()
+        try check(server)
         #expect(server.entered.wait(5), "the worker is in handle()")
         #expect(try finishes(within: 1) { try server.serverClose() }, "server_close did not join the worker")
         server.release.set()
@@ -57,16 +61,10 @@ struct ThreadingMixInTests {
     func daemonThreads() throws {
         let server = try GatedThreadingServer(.inet(host: HOST, port: 0), GatedHandler.self)
         server.daemonThreads = true
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try server.handleRequest()
-        let threads = try #require(server._threads as? _Threads, "block_on_close made an instance list")
-        #expect(threads.count == 0, "the daemon worker is not in the list")
-        #expect(server.entered.wait(5))
-        #expect(try finishes(within: 1) { try server.serverClose() })
-        server.release.set()
-        #expect(try receiveLine(client) == bytes("released\n"))
-        #expect(server.requestDone.wait(5))
+        try serverCloseDoesNotWait(server) { server in
+            let threads = try #require(server._threads as? _Threads, "block_on_close made an instance list")
+            #expect(threads.count == 0, "the daemon worker is not in the list")
+        }
     }
 
     /// block_on_close = False: no instance _threads (the class-level _NoThreads), no join.

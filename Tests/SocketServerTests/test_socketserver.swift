@@ -17,74 +17,34 @@ import Testing
 /// Python: class SocketServerTest(unittest.TestCase): "Test all socket servers."
 @Suite("SocketServerTest", .serialized)
 struct SocketServerTest {
-    @Test("test_TCPServer", .timeLimit(.minutes(1)))
-    func tcpServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyTCPServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+    /// The test_*Server methods: a server class, its handler, and how a client checks it.
+    static let servers: [(test: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
+        ("test_TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
+        ("test_ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
+        ("test_UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
+        ("test_ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
+        ("test_UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
+        ("test_ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
+        ("test_UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+        ("test_ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ]
 
-    @Test("test_ThreadingTCPServer", .timeLimit(.minutes(1)))
-    func threadingTCPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingTCPServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+    static let tests = servers.map { row in FreshProcessTest(row.test) { try runServer(row.server, row.handler, row.examine) } } + [
+        // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
+        // test_ForkingUnixDatagramServer: ForkingTests.swift.
 
-    @Test("test_UnixStreamServer", .timeLimit(.minutes(1)))
-    func unixStreamServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUnixStreamServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
+        // Issue #2302: shutdown() should always succeed in making an other thread leave
+        // serve_forever(), even when called before the loop has started.
+        FreshProcessTest("test_shutdown", shutdownTwentyServers),
+        // Issue #22435: the server socket wouldn't be closed if bind()/listen() failed.
+        // CPython binds port -1 (OverflowError) 1024 times; here both an out-of-range port and
+        // an address in use, 200 times each, and the descriptor count must not grow.
+        FreshProcessTest("test_tcpserver_bind_leak", bindLeak),
+    ]
 
-    @Test("test_ThreadingUnixStreamServer", .timeLimit(.minutes(1)))
-    func threadingUnixStreamServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream) }
-        }
-    }
-
-    @Test("test_UDPServer", .timeLimit(.minutes(1)))
-    func udpServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUDPServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_ThreadingUDPServer", .timeLimit(.minutes(1)))
-    func threadingUDPServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_UnixDatagramServer", .timeLimit(.minutes(1)))
-    func unixDatagramServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try runServer(MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram) }
-        }
-    }
-
-    @Test("test_ThreadingUnixDatagramServer", .timeLimit(.minutes(1)))
-    func threadingUnixDatagramServer() async {
-        await #expect(processExitsWith: .success) {
-            isolated {
-                try runServer(MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram)
-            }
-        }
-    }
-
-    // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
-    // test_ForkingUnixDatagramServer: ForkingTests.swift.
-
-    /// Issue #2302: shutdown() should always succeed in making an other thread leave
-    /// serve_forever(), even when called before the loop has started.
-    @Test("test_shutdown", .timeLimit(.minutes(1)))
-    func shutdown() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try shutdownTwentyServers() }
-        }
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: SocketServerTest.tests) }
     }
 
     @Test("test_close_immediately", .timeLimit(.minutes(1)))
@@ -94,16 +54,6 @@ struct SocketServerTest {
         #expect(server._threads is _NoThreads)
         try server.serverClose()
         #expect(server.socket.fileno() == -1)
-    }
-
-    /// Issue #22435: the server socket wouldn't be closed if bind()/listen() failed. CPython
-    /// binds port -1 (OverflowError) 1024 times; here both an out-of-range port and an address
-    /// in use, 200 times each, and the descriptor count must not grow.
-    @Test("test_tcpserver_bind_leak", .timeLimit(.minutes(1)))
-    func tcpserverBindLeak() async {
-        await #expect(processExitsWith: .success) {
-            isolated { try bindLeak() }
-        }
     }
 
     @Test("test_context_manager", .timeLimit(.minutes(1)))
@@ -172,15 +122,9 @@ enum ErrorToRaise: String, Codable, Sendable {
     }
 }
 
-/// What BadHandler needs from the server: the exception and the log file (Python: TESTFN).
-protocol ErrorTestServer: TCPServer {
-    var exception: ErrorToRaise { get set }
-    var logPath: String { get set }
-    func waitDone()
-}
-
-/// Python: class BaseErrorTestServer(socketserver.TCPServer).
-final class BaseErrorTestServer: TCPServer, ErrorTestServer, @unchecked Sendable {
+/// Python: class BaseErrorTestServer(socketserver.TCPServer): what BadHandler raises, the log
+/// file (Python: TESTFN), and wait_done.
+class BaseErrorTestServer: TCPServer, @unchecked Sendable {
     var exception = ErrorToRaise.valueError
     var logPath = ""
 
@@ -192,41 +136,45 @@ final class BaseErrorTestServer: TCPServer, ErrorTestServer, @unchecked Sendable
 }
 
 /// Python: class ThreadingErrorTestServer(socketserver.ThreadingMixIn, BaseErrorTestServer).
-final class ThreadingErrorTestServer: ThreadingTCPServer, ErrorTestServer, @unchecked Sendable {
-    var exception = ErrorToRaise.valueError
-    var logPath = ""
+final class ThreadingErrorTestServer: BaseErrorTestServer, ThreadingMixIn, @unchecked Sendable {
+    let threadingMixIn = ThreadingMixInState()
     let done = ThreadEvent()
 
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        appendLine(logPath, "Error handled\n")
+    func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequestThread(request, clientAddress)
     }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try threadingProcessRequest(request, clientAddress)
+    }
+    override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
 
     override func shutdownRequest(_ request: Request) throws {
         try super.shutdownRequest(request)
         done.set()
     }
 
-    func waitDone() {
+    override func waitDone() {
         #expect(done.wait(5), "the worker thread shut the request down")
     }
 }
 
 /// Python: class ForkingErrorTestServer(socketserver.ForkingMixIn, BaseErrorTestServer).
-final class ForkingErrorTestServer: ForkingTCPServer, ErrorTestServer, @unchecked Sendable {
-    var exception = ErrorToRaise.valueError
-    var logPath = ""
-
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        appendLine(logPath, "Error handled\n")
+final class ForkingErrorTestServer: BaseErrorTestServer, ForkingMixIn, @unchecked Sendable {
+    let forkingMixIn = ForkingMixInState()
+    override class var timeout: Double? { ForkingMixInState.timeout }
+    func collectChildren(blocking: Bool) throws { try forkingCollectChildren(blocking: blocking) }
+    override func handleTimeout() throws { try forkingHandleTimeout() }
+    override func serviceActions() throws { try forkingServiceActions() }
+    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
+        try forkingProcessRequest(request, clientAddress)
     }
-
-    func waitDone() {}
+    override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
 }
 
 /// Python: class BadHandler(socketserver.BaseRequestHandler).
 final class BadHandler: BaseRequestHandler {
     override func handle() throws {
-        let server = self.server as! any ErrorTestServer
+        let server = self.server as! BaseErrorTestServer
         appendLine(server.logPath, "Handler called\n")
         throw server.exception.make()
     }
@@ -234,11 +182,11 @@ final class BadHandler: BaseRequestHandler {
 
 /// Python: BaseErrorTestServer.__init__: one client connects and closes, handle_request,
 /// server_close in a finally, then wait_done; then check_result.
-func runErrorTest(_ serverClass: TCPServer.Type, _ exception: ErrorToRaise, handled: Bool) throws {
+func runErrorTest(_ serverClass: BaseErrorTestServer.Type, _ exception: ErrorToRaise, handled: Bool) throws {
     let dir = try TempDir()
     defer { dir.remove() }
     let log = dir.file("log")
-    let server = try serverClass.init(.inet(host: HOST, port: 0), BadHandler.self) as! any ErrorTestServer
+    let server = try serverClass.init(.inet(host: HOST, port: 0), BadHandler.self)
     server.exception = exception
     server.logPath = log
     try connectAndClose(server.serverAddress)

@@ -6,6 +6,7 @@
 // process that forks then has no other test's threads (which are not enrolled in the fork gate),
 // and the checks see only this test.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Testing
@@ -111,19 +112,7 @@ public func directoryEntries(_ path: String) -> [String] {
 }
 
 /// The content of the file at `path`, "" if it does not exist.
-public func readFile(_ path: String) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        result += chunk[..<n]
-    }
-    return String(decoding: result, as: UTF8.self)
-}
+public func readFile(_ path: String) -> String { readSmallFile(path) ?? "" }
 
 // MARK: - Resources of the process
 
@@ -206,6 +195,33 @@ public func isolated(
     #expect(!hasChildren(), "a child process outlived the test", sourceLocation: sourceLocation)
 }
 
+/// A test whose body runs in a fresh process, as one row of its suite's table. The suite has
+/// one exit test parameterised by the rows' names, `#expect(processExitsWith: .success) {
+/// [name] in FreshProcessTest.run(name, of: Suite.tests) }`: an exit test can take only such a
+/// value into the new process, where the body is found again by its name.
+public struct FreshProcessTest: Sendable {
+    /// What the test checks, in words: its name in the test report.
+    public let name: String
+    /// The body's deadline, in seconds (see ``isolated(deadline:sourceLocation:_:)``).
+    public let deadline: Double
+    private let body: @Sendable () throws -> Void
+
+    public init(_ name: String, deadline: Double = 45, _ body: @escaping @Sendable () throws -> Void) {
+        self.name = name
+        self.deadline = deadline
+        self.body = body
+    }
+
+    /// In the fresh process: runs the body of the row of `table` named `name`, isolated.
+    public static func run(_ name: String, of table: [FreshProcessTest], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let test = table.first(where: { $0.name == name }) else {
+            Issue.record("no fresh-process test named \(name)", sourceLocation: sourceLocation)
+            return
+        }
+        isolated(deadline: test.deadline, sourceLocation: sourceLocation, test.body)
+    }
+}
+
 // MARK: - Deadlines for what a test starts
 
 /// A process below this one, as /proc shows it.
@@ -226,36 +242,21 @@ public struct Descendant: CustomStringConvertible {
 
 /// Every living process whose chain of parents leads to this one.
 public func descendants() -> [Descendant] {
-    var parents: [pid_t: (parent: pid_t, state: String)] = [:]
-    for name in directoryEntries("/proc") {
-        guard let pid = pid_t(name) else { continue }
-        let stat = readFile("/proc/\(name)/stat")
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        guard let close = stat.lastIndex(of: ")") else { continue }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
-        parents[pid] = (parent, String(fields[0]))
-    }
+    let table = processTable()
+    let parents = Dictionary(uniqueKeysWithValues: table.map { ($0.pid, $0.parent) })
     let me = getpid()
-    var result: [Descendant] = []
-    for (pid, entry) in parents.sorted(by: { $0.key < $1.key }) {
+    return table.compactMap { entry in
         var ancestor = entry.parent
         var hops = 0
         while ancestor != me, ancestor > 1, let next = parents[ancestor], hops < 64 {
-            ancestor = next.parent
+            ancestor = next
             hops += 1
         }
-        guard ancestor == me else { continue }
-        let status = readFile("/proc/\(pid)/status").split(separator: "\n")
-        let blocked = status.first { $0.hasPrefix("SigBlk:") }.flatMap {
-            $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init)
-        }
-        result.append(
-            Descendant(
-                pid: pid, parent: entry.parent, state: entry.state,
-                waitChannel: readFile("/proc/\(pid)/wchan"), blocked: blocked ?? "?"))
+        guard ancestor == me else { return nil }
+        return Descendant(
+            pid: entry.pid, parent: entry.parent, state: entry.state, waitChannel: waitChannel(entry.pid),
+            blocked: processStatus(entry.pid, "SigBlk") ?? "?")
     }
-    return result
 }
 
 /// SIGKILL every living descendant that is not a zombie, reap this process's own children, and

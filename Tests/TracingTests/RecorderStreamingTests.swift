@@ -16,8 +16,7 @@ func threadingTurn(
     _ recorder: Recorder, _ server: TraceTarget, number: Int, wait: (@Sendable () -> Void)? = nil
 ) throws -> PThread {
     var worker: PThread?
-    traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "ThreadingTCPServer") {
-        traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "ThreadingTCPServer", returns: "r\(number)")
+    acceptTurn(recorder, on: server, as: "ThreadingTCPServer", request: "r\(number)") {
         traceCall(recorder, "ThreadingMixIn.process_request", line: 698, on: server, as: "ThreadingTCPServer") {
             worker = try? startTracedThread(recorder, name: "Thread-\(number) (process_request_thread)") {
                 wait?()
@@ -116,9 +115,7 @@ struct RecorderStreamingTests {
     func failedAccept() {
         let recorder = Recorder()
         let server = TraceTarget()
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "TCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "TCPServer", raising: "OSError: x")
-        }
+        acceptTurn(recorder, on: server, as: "TCPServer", raising: "OSError: x")
         let parts = recorder.takeCompletedRequests()
         #expect(parts.count == 1)
         #expect(parts.first?.events.map(\.method) == ["_handle_request_noblock", "get_request", "get_request", "_handle_request_noblock"])
@@ -174,8 +171,7 @@ struct RecorderStreamingTests {
 struct RecorderBackpressureTests {
     /// One turn of a synchronous server.
     func syncTurn(_ recorder: Recorder, _ server: TraceTarget) {
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "TCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "TCPServer", returns: "r")
+        acceptTurn(recorder, on: server, as: "TCPServer") {
             traceCall(recorder, "BaseServer.process_request", line: 343, on: server, as: "TCPServer")
         }
     }
@@ -222,8 +218,7 @@ struct RecorderStreamingForkTests {
     /// `reports` is false) and exits.
     static func forkingTurn(_ recorder: Recorder, _ server: TraceTarget, reports: Bool = true) -> Int32 {
         var child: Int32 = -1
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "ForkingTCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "ForkingTCPServer", returns: "r")
+        acceptTurn(recorder, on: server, as: "ForkingTCPServer") {
             traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "ForkingTCPServer") {
                 let token = recorder.processWillFork()
                 let pid = Glibc.fork()
@@ -241,9 +236,14 @@ struct RecorderStreamingForkTests {
         return child
     }
 
-    @Test("a forked request is handed out once its child has reported")
-    func forkedRequest() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.forkedRequestBody() } }
+    static let tests = [
+        FreshProcessTest("a forked request is handed out once its child has reported", forkedRequestBody),
+        FreshProcessTest("a child that dies without a report does not hold its request back", childWithoutReportBody),
+    ]
+
+    @Test("in a fresh process", arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: RecorderStreamingForkTests.tests) }
     }
 
     static func forkedRequestBody() throws {
@@ -264,11 +264,6 @@ struct RecorderStreamingForkTests {
         #expect(held.events == 0 && held.parts == 0 && held.spawns == 0 && held.processes == 1 && held.reports == 0)
     }
 
-    @Test("a child that dies without a report does not hold its request back")
-    func childWithoutReport() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderStreamingForkTests.childWithoutReportBody() } }
-    }
-
     static func childWithoutReportBody() throws {
         let recorder = Recorder()
         let server = TraceTarget()
@@ -285,8 +280,7 @@ struct RecorderStreamingForkTests {
     func failedFork() {
         let recorder = Recorder()
         let server = TraceTarget()
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "ForkingTCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "ForkingTCPServer", returns: "r")
+        acceptTurn(recorder, on: server, as: "ForkingTCPServer") {
             traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "ForkingTCPServer", raising: "OSError: [Errno 11]") {
                 _ = recorder.processWillFork()  // as os.fork does, and then fork() fails
             }

@@ -29,6 +29,19 @@ func traceCall(
     if opened { recorder.end(raising.map { .raised($0) } ?? .returned(.text(returns))) }
 }
 
+/// One turn of a server's accept loop, announced by hand: `_handle_request_noblock` around
+/// `get_request` (returning `request`, or raising `raising`) and then `body`, the rest of the
+/// turn.
+func acceptTurn(
+    _ recorder: any TraceRecorder, on server: AnyObject, as className: String, request: String = "r",
+    raising: String? = nil, _ body: () -> Void = {}
+) {
+    traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: className) {
+        traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: className, returns: request, raising: raising)
+        body()
+    }
+}
+
 /// Runs `body` on a new thread announced to `recorder` by hand (as `PThread.start` does for the
 /// attached recorder), and returns the thread to join.
 func startTracedThread(
@@ -166,8 +179,7 @@ struct RecorderCallTests {
         let server = TraceTarget()
         for _ in 1...2 {
             traceCall(recorder, "BaseServer.service_actions", line: 257, on: server, as: "TCPServer")
-            traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "TCPServer") {
-                traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "TCPServer", returns: "(s, a)")
+            acceptTurn(recorder, on: server, as: "TCPServer", request: "(s, a)") {
                 traceCall(recorder, "BaseServer.verify_request", line: 335, on: server, as: "TCPServer", returns: "True")
                 traceCall(recorder, "BaseServer.process_request", line: 343, on: server, as: "TCPServer")
             }
@@ -191,9 +203,7 @@ struct RecorderCallTests {
     func failedGetRequest() {
         let recorder = Recorder()
         let server = TraceTarget()
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "TCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "TCPServer", raising: "OSError: x")
-        }
+        acceptTurn(recorder, on: server, as: "TCPServer", raising: "OSError: x")
         #expect(recorder.recording().events.allSatisfy { $0.request == nil })
     }
 
@@ -216,8 +226,7 @@ struct RecorderThreadTests {
         let recorder = Recorder()
         let server = TraceTarget()
         var threads: [PThread] = []
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "S") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "S", returns: "r")
+        acceptTurn(recorder, on: server, as: "S") {
             traceCall(recorder, "ThreadingMixIn.process_request", line: 698, on: server, as: "S") {
                 for number in 1...2 {
                     let name = "Thread-\(number) (process_request_thread)"
@@ -360,17 +369,21 @@ struct RecorderAttachedTests {
 /// suites' threads could leave a child waiting for a runtime lock one of them held.
 @Suite("Recorder forks", .serialized, .timeLimit(.minutes(1)))
 struct RecorderForkTests {
-    @Test("a forked child's events reach the parent's recording under P1")
-    func fork() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderForkTests.forkBody() } }
+    static let tests = [
+        FreshProcessTest("a forked child's events reach the parent's recording under P1", forkBody),
+        FreshProcessTest("a child's own child reports to the same spool as P1.1", grandchildBody),
+    ]
+
+    @Test("in a fresh process", arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: RecorderForkTests.tests) }
     }
 
     static func forkBody() throws {
         let recorder = Recorder()
         let server = TraceTarget()
         var childPid: Int32 = 0
-        traceCall(recorder, "BaseServer._handle_request_noblock", line: 305, on: server, as: "ForkingTCPServer") {
-            traceCall(recorder, "TCPServer.get_request", line: 500, on: server, as: "ForkingTCPServer", returns: "r")
+        acceptTurn(recorder, on: server, as: "ForkingTCPServer") {
             traceCall(recorder, nil, method: "process_request", on: server, as: "ForkingTCPServer") {
                 traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "ForkingTCPServer") {
                     let token = recorder.processWillFork()
@@ -414,11 +427,6 @@ struct RecorderForkTests {
         #expect(zip(recording.events, recording.events.dropFirst()).allSatisfy { $0.time <= $1.time })
         // Taking a second snapshot reads nothing twice.
         #expect(recorder.recording() == recording)
-    }
-
-    @Test("a child's own child reports to the same spool as P1.1")
-    func grandchild() async {
-        await #expect(processExitsWith: .success) { isolated { try RecorderForkTests.grandchildBody() } }
     }
 
     static func grandchildBody() throws {
