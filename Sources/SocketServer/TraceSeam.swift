@@ -138,7 +138,7 @@ public protocol TraceRecorder: AnyObject, Sendable {
     /// on the same receiver is the same call: the recorder then names the call site's frame
     /// and returns false, and the body's end is not reported.
     /// - Returns: whether a new frame was opened (its end will be reported with `end`).
-    func begin(_ call: TraceCall) -> Bool
+    func begin(_ call: consuming TraceCall) -> Bool
     /// The innermost open frame of the current thread ends.
     func end(_ outcome: TraceOutcome)
     /// Called on the thread that starts a new thread, before it starts.
@@ -304,7 +304,7 @@ func dispatched<R>(
 
 /// Runs `body` inside a frame: begin, then end with its result or its error.
 @inline(__always)
-func record<R>(_ call: TraceCall, _ recorder: any TraceRecorder, _ body: () throws -> R) rethrows
+func record<R>(_ call: consuming TraceCall, _ recorder: any TraceRecorder, _ body: () throws -> R) rethrows
     -> R
 {
     guard recorder.begin(call) else { return try body() }

@@ -16,7 +16,8 @@ import Glibc
 /// Swift-only: CPython guards its objects with the GIL and `PyThread_type_lock`.
 public final class Lock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    // Exclusive by the mutex: the runtime's exclusivity check would only add cost.
+    @exclusivity(unchecked) private var value: Value
 
     /// A lock guarding `value`.
     public init(_ value: Value) {

@@ -48,6 +48,14 @@ public final class Recorder: TraceRecorder {
     /// another one waits for it (nil: never).
     let maxUntaken: Int?
     private let state: Lock<RecorderState>
+    /// This recorder's number, unique in the process (journals name their recorder by it: an
+    /// object identity could be reused by a later recorder at the same address).
+    let serial = Recorder.serials.wrappingAdd(1, ordering: .relaxed).newValue
+    private static let serials = Atomic<UInt64>(0)
+    /// Accepting turns that have ended, and how many of them a consumer has taken (an upper
+    /// bound on what waits to be taken, read without the lock).
+    private let turnsEnded = Atomic<Int>(0)
+    private let turnsTaken = Atomic<Int>(0)
     /// Whether the child path has run once in this process (see `rehearseChild`).
     private let rehearsed = Atomic<Bool>(false)
 
@@ -100,10 +108,17 @@ public final class Recorder: TraceRecorder {
             label: token.thread, name: token.threadName, tid: currentThreadID(),
             stack: token.stack, baseRequest: token.baseRequest, thread: UInt(pthread_self()))
         state = Lock(initial)
+        // The forking thread's journal starts inside the inherited frames, as its lane does.
+        let journal = Journal(
+            recorder: serial, order: 0,
+            stack: token.stack.map { Journal.OpenFrame(method: $0.method, receiver: $0.receiver, unnamed: $0.function == nil) })
+        state.withLock { $0.journals.append(journal) }
+        Journal.install(journal)
     }
 
     deinit {
-        let spools = state.withLock { $0.spools.map(\.fd) }
+        let (spools, journals) = state.withLock { ($0.spools.map(\.fd), $0.journals) }
+        for journal in journals { journal.retire() }  // threads still hold them: drop the events
         if childSpool == nil {
             for fd in spools { close(fd) }
         }
@@ -111,31 +126,52 @@ public final class Recorder: TraceRecorder {
 
     // MARK: - Calls
 
-    /// A call begins on the current thread (see `TraceRecorder.begin`).
+    /// A call begins on the current thread (see `TraceRecorder.begin`): appended to the
+    /// thread's journal (see Journal.swift), to be sorted into the recording by the next flush.
     ///
     /// A body that announces its function right inside a call site of the same method on the
     /// same receiver names that call site's frame instead of opening a new one.
-    public func begin(_ call: TraceCall) -> Bool {
-        let thread = UInt(pthread_self())
-        return state.withLock { s in
-            // The clock is read under the lock so that the events stay in time order.
-            s.begin(call, lane: s.laneIndex(for: thread), time: traceClock())
-        }
+    @inline(__always)
+    public func begin(_ call: consuming TraceCall) -> Bool {
+        (Journal.current(for: serial) ?? newJournal()).begin(call)
     }
 
     /// The innermost open frame of the current thread ends.
     ///
     /// A frame nobody named (a user override that did not call `super`) takes the receiver's
     /// class as its defining class. When `get_request` returns, the enclosing frame starts a
-    /// new request. When an accepting turn ends with ``maxUntaken`` finished requests waiting
-    /// to be taken, waits for the consumer (outside the lock).
+    /// new request (both decided when the journal is replayed). When an accepting turn ends
+    /// and, by a count kept without the lock, ``maxUntaken`` turns may wait for the consumer,
+    /// the thread flushes the journals and, if that many finished requests really wait, waits
+    /// for the consumer (outside the lock).
+    @inline(__always)
     public func end(_ outcome: TraceOutcome) {
-        let thread = UInt(pthread_self())
-        let untaken = state.withLock { s -> Int? in
-            guard let lane = s.laneOfThread[thread] else { return nil }
-            return s.end(lane: lane, outcome: outcome, time: traceClock()) ? s.completed.count : nil
+        guard let journal = Journal.current(for: serial) else { return }
+        guard journal.end(outcome), let limit = maxUntaken else { return }
+        let ended = turnsEnded.wrappingAdd(1, ordering: .relaxed).newValue
+        guard ended - turnsTaken.load(ordering: .relaxed) >= limit else { return }
+        if withFlushedState({ $0.completed.count }) >= limit { waitForConsumer(limit) }
+    }
+
+    /// Makes the current thread's journal for this recorder and registers it.
+    @inline(never)
+    private func newJournal() -> Journal {
+        let journal = state.withLock { s in
+            let journal = Journal(recorder: serial, order: s.nextJournal)
+            s.nextJournal += 1
+            s.journals.append(journal)
+            return journal
         }
-        if let limit = maxUntaken, let untaken, untaken >= limit { waitForConsumer(limit) }
+        Journal.install(journal)
+        return journal
+    }
+
+    /// Runs `body` on the state once every journal's entries up to now are in it.
+    private func withFlushedState<R>(_ body: (inout RecorderState) -> R) -> R {
+        state.withLock { s in
+            s.flushJournals()
+            return body(&s)
+        }
     }
 
     /// Waits until at most half of `limit` finished requests wait to be taken, or a second has
@@ -145,7 +181,7 @@ public final class Recorder: TraceRecorder {
         let deadline = traceClock() + 1_000_000_000
         while traceClock() < deadline {
             ForkGate.outside { _ = usleep(1000) }
-            if state.withLock({ $0.completed.count }) <= limit / 2 { return }
+            if withFlushedState({ $0.completed.count }) <= limit / 2 { return }
         }
     }
 
@@ -160,7 +196,7 @@ public final class Recorder: TraceRecorder {
         let now = traceClock()
         let thread = UInt(pthread_self())
         let me = ObjectIdentifier(self)
-        return state.withLock { s in
+        return withFlushedState { s in
             s.threadWillStart(name: name, lane: s.laneIndex(for: thread), time: now, recorder: me)
         }
     }
@@ -173,14 +209,19 @@ public final class Recorder: TraceRecorder {
         guard let token = inherited as? ThreadToken, token.recorder == ObjectIdentifier(self) else {
             return  // Started under another recorder: this thread is labelled when it calls.
         }
-        state.withLock { s in s.threadDidStart(token, name: name, tid: tid, thread: thread) }
+        withFlushedState { s in s.threadDidStart(token, name: name, tid: tid, thread: thread) }
     }
 
     /// Forgets the current thread's identity, which the system may give to a later thread;
-    /// its events stay until they are taken.
+    /// its events stay until they are taken. Its journal is flushed and retired.
     public func threadWillEnd() {
         let thread = UInt(pthread_self())
-        state.withLock { s in s.threadWillEnd(thread) }
+        let journal = Journal.current(for: serial)
+        withFlushedState { s in
+            s.threadWillEnd(thread)
+            if let journal { s.journals.removeAll { $0 === journal } }
+        }
+        if journal != nil { Journal.remove(for: serial) }
     }
 
     // MARK: - Forks
@@ -197,7 +238,7 @@ public final class Recorder: TraceRecorder {
         let deterministic = deterministic
         let origin = origin
         let childSpool = childSpool
-        return state.withLock { s in
+        return withFlushedState { s in
             s.processWillFork(
                 lane: s.laneIndex(for: thread), time: now, spool: childSpool, recorder: me,
                 deterministic: deterministic, origin: origin)
@@ -210,7 +251,7 @@ public final class Recorder: TraceRecorder {
             return
         }
         let thread = UInt(pthread_self())
-        state.withLock { s in s.processDidFork(token, pid: pid, thread: thread) }
+        withFlushedState { s in s.processDidFork(token, pid: pid, thread: thread) }
     }
 
     /// Makes the child's recorder; touches nothing of this one (its mutex may be held forever
@@ -233,7 +274,7 @@ public final class Recorder: TraceRecorder {
     /// Does nothing in the recorder's own process.
     public func childWillExit(status: Int32) {
         guard let spool = childSpool, spool >= 0 else { return }
-        let bytes = state.withLock { s in
+        let bytes = withFlushedState { s in
             s.processes[0]?.exitStatus = status
             let report = s.report()
             s.forgetEvents()  // a second call (there should be none) sends only new events
@@ -251,7 +292,7 @@ public final class Recorder: TraceRecorder {
     public func recording() -> Recording {
         let deterministic = deterministic
         let origin = origin
-        return state.withLock { s in
+        return withFlushedState { s in
             s.collectSpool()
             return s.snapshot(deterministic: deterministic, origin: origin)
         }
@@ -282,11 +323,13 @@ public final class Recorder: TraceRecorder {
     public func takeCompletedRequests(limit: Int = .max) -> [Recording] {
         let deterministic = deterministic
         let origin = origin
-        return state.withLock { s in
+        let taken = withFlushedState { s in
             s.collectSpool()
             s.settleWaiting(now: traceClock())
             return s.takeCompleted(limit: limit, deterministic: deterministic, origin: origin)
         }
+        turnsTaken.wrappingAdd(taken.count, ordering: .relaxed)
+        return taken
     }
 
     /// Everything the recorder still holds, as ``recording()`` gives it, and then forgets it
@@ -297,12 +340,15 @@ public final class Recorder: TraceRecorder {
     public func takeRecording() -> Recording {
         let deterministic = deterministic
         let origin = origin
-        return state.withLock { s in
+        let ended = turnsEnded.load(ordering: .relaxed)
+        let recording = withFlushedState { s in
             s.collectSpool()
             let recording = s.snapshot(deterministic: deterministic, origin: origin)
             s.forgetAll()
             return recording
         }
+        turnsTaken.store(ended, ordering: .relaxed)
+        return recording
     }
 
     /// Runs the child's code path once in the parent, before the first fork, so that a child
@@ -320,12 +366,13 @@ public final class Recorder: TraceRecorder {
             function: "Rehearsal.run", method: "run", swift: "run()", line: nil,
             receiver: ObjectIdentifier(child), receiverType: Recorder.self, arguments: .none)
         if child.begin(call) { child.end(.returned(.none)) }
-        _ = child.state.withLock { s in
+        _ = child.withFlushedState { s in
             s.processes[0]?.exitStatus = 0
             let bytes = SpoolCodec.encode(s.report())
             s.forgetEvents()
             return bytes
         }
+        Journal.remove(for: child.serial)
     }
 }
 
@@ -438,7 +485,7 @@ extension Recorder {
 
     /// What the recorder holds now (tests check that a live recorder forgets).
     func holdings() -> Holdings {
-        state.withLock { s in
+        withFlushedState { s in
             Holdings(
                 events: s.lanes.values.reduce(0) { $0 + $1.loose.count }
                     + s.parts.values.reduce(0) { $0 + $1.events.count },

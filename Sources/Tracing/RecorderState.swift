@@ -341,6 +341,10 @@ struct RecorderState {
     var spools: [Spool] = []
     /// Which spool each child that has not reported was given.
     var spoolOfChild: [String: Int32] = [:]
+    /// The journals probes write to, one per thread (see Journal.swift), in the order made.
+    var journals: [Journal] = []
+    /// The next journal's number.
+    var nextJournal = 1
     /// Reports of children forked outside any part.
     var looseReports: [ArrivedReport] = []
     /// The next report's arrival number.
@@ -385,9 +389,10 @@ struct RecorderState {
     }
 
     /// The lane of a thread, labelled now if this is its first appearance.
-    mutating func laneIndex(for thread: UInt) -> Int {
+    /// - Parameter tid: the thread's Linux id, when the caller is not the thread itself.
+    mutating func laneIndex(for thread: UInt, tid known: Int32? = nil) -> Int {
         if let lane = laneOfThread[thread] { return lane }
-        let tid = currentThreadID()
+        let tid = known ?? currentThreadID()
         let lane = nextLane
         nextLane += 1
         lanes[lane] = Lane(label: "T\(nextThread)", name: tid == pid ? "main" : "thread", tid: tid)
@@ -408,6 +413,25 @@ struct RecorderState {
     }
 
     // MARK: - Calls
+
+    /// Replays into the state every journal entry stamped up to now, merged by time (see
+    /// Journal.swift for why that is a consistent cut).
+    mutating func flushJournals() {
+        guard !journals.isEmpty else { return }
+        let cutoff = traceClock()
+        var batches: [(journal: Journal, entries: [JournalEntry])] = []
+        for journal in journals {
+            let entries = journal.take(upTo: cutoff)
+            if !entries.isEmpty { batches.append((journal, entries)) }
+        }
+        for (journal, entry) in mergeByTime(batches) {
+            let lane = laneIndex(for: journal.thread, tid: journal.tid)
+            switch entry.kind {
+            case .begin(let call): _ = begin(call, lane: lane, time: entry.time)
+            case .end(let outcome): _ = end(lane: lane, outcome: outcome, time: entry.time)
+            }
+        }
+    }
 
     /// A call begins on `lane`: names the call site's frame (the merge rule) or opens one.
     /// - Returns: whether a frame was opened.
