@@ -277,6 +277,23 @@ enum Examine {
     }
 }
 
+/// run_server's servers (test_socketserver.py's MyServer over each concrete class), by the
+/// Python name of the class, with the handler of their kind and how a client checks them.
+let runServerClasses: [(name: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
+    ("TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
+    ("ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
+    ("ForkingTCPServer", MyForkingTCPServer.self, MyStreamHandler.self, .stream),
+    ("UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("ForkingUnixStreamServer", MyForkingUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("ForkingUDPServer", MyForkingUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ("ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ("ForkingUnixDatagramServer", MyForkingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+]
+
 /// Python: pickaddr(proto): ("localhost", 0), or a fresh Unix path.
 func pickaddr(_ family: CInt, _ dir: TempDir) -> SocketAddress {
     family == Sockets.AF_UNIX ? .unix(dir.file("server")) : .inet(host: HOST, port: 0)

@@ -17,19 +17,11 @@ import Testing
 /// Python: class SocketServerTest(unittest.TestCase): "Test all socket servers."
 @Suite("SocketServerTest", .serialized)
 struct SocketServerTest {
-    /// The test_*Server methods: a server class, its handler, and how a client checks it.
-    static let servers: [(test: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
-        ("test_TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
-        ("test_ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
-        ("test_UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
-        ("test_ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
-        ("test_UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
-        ("test_ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
-        ("test_UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-        ("test_ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-    ]
+    /// The test_*Server methods but the forking ones (ForkingTests.swift): run_server over each
+    /// class.
+    static let servers = runServerClasses.filter { !$0.name.hasPrefix("Forking") }
 
-    static let tests = servers.map { row in FreshProcessTest(row.test) { try runServer(row.server, row.handler, row.examine) } } + [
+    static let tests = servers.map { row in FreshProcessTest("test_" + row.name) { try runServer(row.server, row.handler, row.examine) } } + [
         // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
         // test_ForkingUnixDatagramServer: ForkingTests.swift.
 
