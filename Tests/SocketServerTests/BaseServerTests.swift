@@ -122,55 +122,38 @@ func recordingServer(_ script: HandlerScript = .echo) throws -> RecordingServer 
 
 // MARK: - handle_request timeouts
 
+/// The socket's and the server's timeouts of a handle_request test (nil: none).
+struct Timeouts: Sendable, CustomTestStringConvertible {
+    let testDescription: String
+    let socket: Double?
+    let server: Double?
+}
+
 @Suite("handle_request timeouts", .serialized)
 struct HandleRequestTimeoutTests {
-    /// No request within self.timeout: handle_timeout is called once, after at least the
-    /// timeout (the deadline loop).
-    @Test("server timeout calls handle_timeout after the timeout", .timeLimit(.minutes(1)))
-    func serverTimeout() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        server.timeout = 0.2
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
-        #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.2)
-        #expect(elapsed < 2)
-        #expect(server.log.value.isEmpty, "no request was handled")
-    }
-
-    /// "Support people who used socket.settimeout() to escape handle_request before
-    /// self.timeout was available": the socket's timeout applies when self.timeout is None.
-    @Test("socket timeout applies when the server timeout is nil", .timeLimit(.minutes(1)))
-    func socketTimeout() throws {
+    /// No request within the timeout: handle_timeout is called once, after at least the
+    /// timeout (the deadline loop). The server's timeout (self.timeout, None by default) and
+    /// the socket's ("support people who used socket.settimeout() to escape handle_request
+    /// before self.timeout was available") both count: the smaller one wins.
+    @Test(
+        "handle_request times out after the smaller of the two timeouts", .timeLimit(.minutes(1)),
+        arguments: [
+            Timeouts(testDescription: "server timeout calls handle_timeout after the timeout", socket: nil, server: 0.2),
+            Timeouts(testDescription: "socket timeout applies when the server timeout is nil", socket: 0.3, server: nil),
+            Timeouts(testDescription: "min(socket timeout, server timeout) wins: the socket's", socket: 0.1, server: 5),
+            Timeouts(testDescription: "min(socket timeout, server timeout) wins: the server's", socket: 5, server: 0.1),
+        ])
+    func timesOut(_ timeouts: Timeouts) throws {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         #expect(server.timeout == nil)
-        try server.socket.settimeout(0.3)
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
+        if let socket = timeouts.socket { try server.socket.settimeout(socket) }
+        server.timeout = timeouts.server
+        let elapsed = try secondsTaken { try server.handleRequest() }
         #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.3)
+        #expect(elapsed >= [timeouts.socket, timeouts.server].compactMap { $0 }.min()!)
         #expect(elapsed < 2)
-    }
-
-    /// With both timeouts set, the smaller one wins.
-    @Test(
-        "min(socket timeout, server timeout) wins", .timeLimit(.minutes(1)),
-        arguments: [(0.1, 5.0), (5.0, 0.1)])
-    func minimumTimeout(socketTimeout: Double, serverTimeout: Double) throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        try server.socket.settimeout(socketTimeout)
-        server.timeout = serverTimeout
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
-        #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.1)
-        #expect(elapsed < 2)
+        #expect(server.log.value.isEmpty, "no request was handled")
     }
 
     /// A timeout of 0 is one poll(0), then handle_timeout.
@@ -194,9 +177,7 @@ struct HandleRequestTimeoutTests {
         let client = try connectedClient(server.serverAddress)
         defer { try? client.close() }
         try client.sendall(TEST_STR)
-        let start = now()
-        try server.handleRequest()
-        #expect(now() - start < 2)
+        #expect(try secondsTaken { try server.handleRequest() } < 2)
         #expect(server.timeouts.value == 0)
         #expect(try receiveLine(client) == TEST_STR)
     }
@@ -710,9 +691,10 @@ struct EINTRTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         server.timeout = 0.3
-        let start = now()
-        try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
-        #expect(now() - start >= 0.3)
+        let elapsed = try secondsTaken {
+            try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
+        }
+        #expect(elapsed >= 0.3)
         #expect(server.timeouts.value == 1)
 
         let client = try connectedClient(server.serverAddress)

@@ -55,6 +55,13 @@ public func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// How many seconds `body` took, on the monotonic clock.
+public func secondsTaken(_ body: () throws -> Void) rethrows -> Double {
+    let start = now()
+    try body()
+    return now() - start
+}
+
 /// Sleep for `seconds` (outside the fork gate).
 public func sleep(seconds: Double) {
     let microseconds = useconds_t(seconds * 1_000_000)
