@@ -533,14 +533,11 @@ let dashes = String(repeating: "-", count: 40)
 func handleErrorReport(from address: SocketAddress, handling error: (any Error)? = nil) throws -> String {
     let server = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
     defer { try? server.serverClose() }
-    let (a, b) = try Socket.socketpair()
-    defer {
-        try? a.close()
-        try? b.close()
-    }
-    return try capturingStderr {
-        guard let error else { return try server.handleError(.stream(a), address) }
-        try sys.handling(error) { try server.handleError(.stream(a), address) }
+    return try withSocketPair { request, _ in
+        try capturingStderr {
+            guard let error else { return try server.handleError(.stream(request), address) }
+            try sys.handling(error) { try server.handleError(.stream(request), address) }
+        }
     }
 }
 
@@ -566,15 +563,13 @@ func handleErrorNoExceptionBody() throws {
 }
 
 func handleErrorEndToEndBody() throws {
-    let server = try TCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
-    defer { try? server.serverClose() }
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    let clientAddress = try client.getsockname()
-    let output = try capturingStderr { try server.handleRequest() }
-    #expect(output.hasPrefix(dashes + "\nException occurred during processing of request from \(clientAddress)\n"))
-    #expect(output.hasSuffix("\nValueError: boom\n" + dashes + "\n"))
-    #expect(try client.recv(100).isEmpty, "the request was shut down after handle_error")
+    try withServerAndClient(TCPServer.self, FailingHandler.self) { server, client throws in
+        let clientAddress = try client.getsockname()
+        let output = try capturingStderr { try server.handleRequest() }
+        #expect(output.hasPrefix(dashes + "\nException occurred during processing of request from \(clientAddress)\n"))
+        #expect(output.hasSuffix("\nValueError: boom\n" + dashes + "\n"))
+        #expect(try client.recv(100).isEmpty, "the request was shut down after handle_error")
+    }
 }
 
 func handleErrorUnixAddressBody() throws {
@@ -603,19 +598,17 @@ func handleErrorUnixAddressBody() throws {
 /// handle_error re-raises (as run_server's MyServer), and returns what the worker thread's
 /// uncaught exception wrote to standard error, checking its first and last lines.
 func workerExceptionReport() throws -> (output: String, lines: [String]) {
-    let server = try MyThreadingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
-    defer { try? server.serverClose() }
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    let output = try capturingStderr {
-        try server.handleRequest()
-        try server.serverClose()  // joins the worker: its report is written
+    try withServerAndClient(MyThreadingTCPServer.self, FailingHandler.self) { server, client throws in
+        let output = try capturingStderr {
+            try server.handleRequest()
+            try server.serverClose()  // joins the worker: its report is written
+        }
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
+        #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
+        #expect(lines.last == "ValueError: boom", "\(output)")
+        return (output, lines)
     }
-    let lines = output.split(separator: "\n").map(String.init)
-    #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
-    #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
-    #expect(lines.last == "ValueError: boom", "\(output)")
-    return (output, lines)
 }
 
 /// The default excepthook reports a worker's uncaught exception.

@@ -63,8 +63,7 @@ struct LineClaim: CustomStringConvertible {
 /// Swift files of `folder`.
 func lineClaims(in folder: String) -> [LineClaim] {
     var claims: [LineClaim] = []
-    for file in directoryEntries(folder).sorted() where file.hasSuffix(".swift") {
-        let lines = readFile(folder + "/" + file).split(separator: "\n", omittingEmptySubsequences: false)
+    for (file, lines) in swiftSources(in: folder) {
         for (index, text) in lines.enumerated() {
             let place = "\(file):\(index + 1)"
             let isComment = text.drop { $0 == " " }.hasPrefix("//")
@@ -80,6 +79,13 @@ func lineClaims(in folder: String) -> [LineClaim] {
         }
     }
     return claims
+}
+
+/// The Swift files of `folder`, in name order, each with its lines.
+func swiftSources(in folder: String) -> [(file: String, lines: [Substring])] {
+    directoryEntries(folder).sorted().filter { $0.hasSuffix(".swift") }.map { file in
+        (file, readFile(folder + "/" + file).split(separator: "\n", omittingEmptySubsequences: false))
+    }
 }
 
 /// The folder of the port's sources.

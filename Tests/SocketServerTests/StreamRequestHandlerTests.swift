@@ -189,21 +189,19 @@ struct StreamRequestHandlerTests {
 
     @Test("wbufsize -1 buffers until finish flushes", .timeLimit(.minutes(1)))
     func bufferedWrite() throws {
-        let server = try ProbeServer(.inet(host: HOST, port: 0), BufferedWriteHandler.self)
-        defer { try? server.serverClose() }
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        let serving = PThread(name: "handle_request") { try server.handleRequest() }
-        try serving.start()
-        #expect(server.written.wait(5))
-        try client.settimeout(0.2)
-        let early = #expect(throws: OSError.self) { _ = try client.recv(100) }
-        #expect(early?.kind == .timeout, "nothing was sent before finish")
-        server.proceed.set()
-        try client.settimeout(5)
-        #expect(try receiveLine(client) == bytes("buffered\n"))
-        try serving.join()
-        #expect(server.results.value == ["buffered true", "wrote 9"])
+        try withServerAndClient(ProbeServer.self, BufferedWriteHandler.self) { server, client throws in
+            let serving = PThread(name: "handle_request") { try server.handleRequest() }
+            try serving.start()
+            #expect(server.written.wait(5))
+            try client.settimeout(0.2)
+            let early = #expect(throws: OSError.self) { _ = try client.recv(100) }
+            #expect(early?.kind == .timeout, "nothing was sent before finish")
+            server.proceed.set()
+            try client.settimeout(5)
+            #expect(try receiveLine(client) == bytes("buffered\n"))
+            try serving.join()
+            #expect(server.results.value == ["buffered true", "wrote 9"])
+        }
     }
 
     @Test("finish swallows flush's error but wfile.close raises it", .timeLimit(.minutes(1)))
@@ -241,24 +239,21 @@ struct SocketWriterBehaviourTests {
     /// after close, write still sends (no closed check) and flush raises ValueError.
     @Test("write after close still sends; flush after close raises", .timeLimit(.minutes(1)))
     func afterClose() throws {
-        let (a, b) = try Socket.socketpair()
-        defer {
-            try? a.close()
-            try? b.close()
+        try withSocketPair { a, b throws in
+            try b.settimeout(5)
+            let writer = _SocketWriter(a)
+            #expect(writer.writable())
+            #expect(!writer.readable())
+            #expect(try writer.fileno() == a.fileno())
+            #expect(try writer.write(bytes("abc")) == 3)
+            #expect(try b.recv(100) == bytes("abc"), "sent at once, without flush")
+            try writer.flush()
+            try writer.close()
+            #expect(writer.closed)
+            #expect(try writer.write(bytes("def")) == 3)
+            #expect(try b.recv(100) == bytes("def"))
+            #expect(throws: ValueError("I/O operation on closed file.")) { try writer.flush() }
+            #expect(a.fileno() >= 0, "closing the writer does not close the socket")
         }
-        try b.settimeout(5)
-        let writer = _SocketWriter(a)
-        #expect(writer.writable())
-        #expect(!writer.readable())
-        #expect(try writer.fileno() == a.fileno())
-        #expect(try writer.write(bytes("abc")) == 3)
-        #expect(try b.recv(100) == bytes("abc"), "sent at once, without flush")
-        try writer.flush()
-        try writer.close()
-        #expect(writer.closed)
-        #expect(try writer.write(bytes("def")) == 3)
-        #expect(try b.recv(100) == bytes("def"))
-        #expect(throws: ValueError("I/O operation on closed file.")) { try writer.flush() }
-        #expect(a.fileno() >= 0, "closing the writer does not close the socket")
     }
 }

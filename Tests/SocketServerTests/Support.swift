@@ -167,6 +167,18 @@ func dgramExamine(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ ro
     #expect(try receiveLine(s) == TEST_STR, "datagram echo, round \(round)")
 }
 
+/// A `serverClass` server on 127.0.0.1 with `handler`, and a client connected to it, for
+/// `body`; both are closed after it.
+func withServerAndClient<Server: TCPServer, Result>(
+    _ serverClass: Server.Type, _ handler: BaseRequestHandler.Type, _ body: (Server, Socket) throws -> Result
+) throws -> Result {
+    let server = try serverClass.init(.inet(host: HOST, port: 0), handler)
+    defer { try? server.serverClose() }
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    return try body(server, client)
+}
+
 // MARK: - run_server
 
 /// Python: MyHandler(StreamRequestHandler): `line = rfile.readline(); wfile.write(line)`.

@@ -121,6 +121,19 @@ public func directoryEntries(_ path: String) -> [String] {
 /// The content of the file at `path`, "" if it does not exist.
 public func readFile(_ path: String) -> String { readSmallFile(path) ?? "" }
 
+// MARK: - Sockets
+
+/// A connected pair of Unix stream sockets (Python: `socket.socketpair()`) for `body`; both
+/// are closed after it.
+public func withSocketPair<R>(_ body: (Socket, Socket) throws -> R) throws -> R {
+    let (a, b) = try Socket.socketpair()
+    defer {
+        try? a.close()
+        try? b.close()
+    }
+    return try body(a, b)
+}
+
 // MARK: - Resources of the process
 
 /// The open file descriptors that a server or a test could leak, with what they are
