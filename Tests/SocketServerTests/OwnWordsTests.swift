@@ -119,9 +119,8 @@ func commentBlocks(in folder: String) -> [CommentBlock] {
 struct OwnWordsTests {
     @Test("no sentence of socketserver.py's docstrings or comments is copied into a comment", .timeLimit(.minutes(1)))
     func ownWords() throws {
-        let blocks = commentBlocks(in: portSources)
-        #expect(blocks.count > 150, "found \(blocks.count) comment blocks in \(portSources)")
-        guard let python = try CPython.run(sentencesScript, for: "the port's own words") else { return }
+        guard let (blocks, python) = try portAgainstCPython(commentBlocks, moreThan: 150, script: sentencesScript, for: "the port's own words")
+        else { return }
         let sentences = python.stdout.split(separator: "\n").map(String.init)
         #expect(sentences.count > 100, "CPython's sentences: \(python.stderr)")
         var copied: [String] = []
