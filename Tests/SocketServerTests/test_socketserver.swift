@@ -6,6 +6,7 @@
 // Each test that checks descriptors, threads or child processes, swaps a process-wide hook or
 // sends a signal runs its body in a fresh process (an exit test, see Support.swift).
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Synchronization
@@ -329,10 +330,7 @@ func socketWriterWrite() throws {
     let serving = PThread(name: "handle_request") {
         // Threads made by Swift's concurrency runtime block SIGUSR1, and a new thread inherits
         // its creator's mask: let this one take the signal, as CPython's main thread does.
-        var usr1 = sigset_t()
-        sigemptyset(&usr1)
-        sigaddset(&usr1, SIGUSR1)
-        pthread_sigmask(SIG_UNBLOCK, &usr1, nil)
+        unblockSignals([SIGUSR1])
         try server.handleRequest()
     }
     try serving.start()

@@ -1,5 +1,6 @@
 // Tests of Socket: TCP and UDP over 127.0.0.1, timeouts, close, SIGPIPE, CLOEXEC, EINTR.
 import Glibc
+import Processes
 import Sockets
 import TestSupport
 import Testing
@@ -282,10 +283,7 @@ struct RealEINTRTests {
             let started = Box(false)
             let worker = TestThread {
                 // Threads inherit the creator's mask, and Dispatch workers block signals.
-                var set = sigset_t()
-                sigemptyset(&set)
-                sigaddset(&set, SIGUSR1)
-                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                unblockSignals([SIGUSR1])
                 let sel = PollSelector()
                 defer { sel.close() }
                 _ = try? sel.register(a, EVENT_READ)
