@@ -82,13 +82,12 @@ struct ForkingTests {
 func childSignalMaskBody() throws {
     blockSignals([SIGINT, SIGTERM])
     defer { unblockSignals([SIGINT, SIGTERM]) }
-    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), SignalMaskHandler.self)
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    try server.handleRequest()
-    let reply = text(try receiveAll(client))
-    try server.serverClose()
-    #expect(reply == "0000000000000000", "the child's SigBlk")
+    try withServerAndClient(ForkingTCPServer.self, SignalMaskHandler.self) { server, client throws in
+        try server.handleRequest()
+        let reply = text(try receiveAll(client))
+        try server.serverClose()
+        #expect(reply == "0000000000000000", "the child's SigBlk")
+    }
 }
 
 /// "active_children is nil until the first fork".
