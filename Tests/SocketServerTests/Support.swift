@@ -1,12 +1,13 @@
 // Helpers shared by the socketserver tests: the counterparts of test_socketserver.py's module
 // helpers (receive, pickaddr, make_server, run_server, stream_examine, dgram_examine,
-// simple_subprocess), small thread-safe boxes, and the checks that no descriptor, thread or
-// child process outlives a test.
+// simple_subprocess), a server with a connected client, and a load driver.
 //
 // Tests that fork, or that change process-wide state (PThread.excepthook, a signal handler,
-// file descriptor 2, descriptor and thread counts), run their body in a fresh process with a
-// Swift Testing exit test (STYLE.md sections 9 and 10): `#expect(processExitsWith: .success)
-// { isolated { ... } }`. Their suites are `.serialized` as well.
+// file descriptor 2, descriptor and thread counts), run their body in a fresh process, so
+// that no other test's threads are there when it forks and the checks that nothing outlives
+// it see only this test: rows of their suite's FreshProcessTest table, or an exit test of
+// their own, `#expect(processExitsWith: .success) { isolated { ... } }`, where a trait of
+// their own (a sanitizer that cannot run them) is needed. Their suites are `.serialized`.
 import Glibc
 import SocketServer
 import Sockets
