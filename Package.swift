@@ -30,7 +30,7 @@ let package = Package(
         // its text rules from Diagrams).
         .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         .executableTarget(
-            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
+            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets", "Processes"]),
         // The benchmark: a load generator, a driver that runs each server as a process of its
         // own, the design floor (the same system calls with no framework) and CPython's rows.
         .executableTarget(
@@ -38,9 +38,9 @@ let package = Package(
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets", "Processes"], path: "Tests/TestSupport"),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
-        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "TestSupport"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Processes", "TestSupport"]),
         .testTarget(
-            name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "TestSupport"]),
+            name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "Processes", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),

@@ -4,9 +4,11 @@ import Glibc
 
 /// One process, from /proc/PID/stat.
 public struct ProcessEntry: Sendable, CustomStringConvertible {
+    /// The process id.
     public let pid: pid_t
     /// The state letter (`R` running, `S` sleeping, `D` in the kernel, `Z` zombie, ...).
     public let state: String
+    /// The parent's process id.
     public let parent: pid_t
     /// The process group.
     public let group: pid_t

@@ -11,8 +11,10 @@ import Synchronization
 
 /// A program that could not be started.
 public struct SpawnError: Error, CustomStringConvertible {
+    /// What went wrong ("cannot run python3: No such file or directory").
     public let description: String
 
+    /// An error saying `description`.
     public init(_ description: String) { self.description = description }
 }
 
@@ -50,6 +52,7 @@ public enum Termination: Equatable, Sendable, CustomStringConvertible {
 /// pid, which is also its group's id, cannot be given to another process, so signalling the
 /// group reaches no stranger.
 public final class Subprocess: @unchecked Sendable {
+    /// The child's process id, which is also its process group's.
     public let pid: pid_t
     /// The command it runs, as given.
     public let command: [String]
@@ -92,12 +95,9 @@ public final class Subprocess: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
+        var none = signalSet([])
         posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in Self.defaultSignals { sigaddset(&defaults, signal) }
+        var defaults = signalSet(Self.defaultSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(

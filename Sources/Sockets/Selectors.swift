@@ -143,6 +143,15 @@ struct SelectorTable {
         order.removeAll()
     }
 
+    /// What a select returns for the (descriptor, events) pairs its system call reported: the
+    /// key of each registered descriptor with the ready events it watches (a descriptor no
+    /// longer registered is left out).
+    ///
+    /// Python: the `key = self._fd_to_key.get(fd)` loop of each selector's select (Lib/selectors.py)
+    func ready<Reported: Sequence<(fd: CInt, events: Int)>>(_ reported: Reported) -> [(key: SelectorKey, events: Int)] {
+        reported.compactMap { fd, events in fdToKey[fd].map { ($0, events & $0.events) } }
+    }
+
     /// Python's mapping of poll-like revents to selector events: any bit but the write bit
     /// reads as EVENT_READ, any bit but the read bit as EVENT_WRITE.
     static func events(_ revents: UInt32, readBit: UInt32, writeBit: UInt32) -> Int {
@@ -198,14 +207,11 @@ public final class PollSelector: BaseSelector {
             }
         }
         guard polled != nil else { return [] }
-        var ready: [(key: SelectorKey, events: Int)] = []
-        for p in fds where p.revents != 0 {
-            guard let key = table.fdToKey[p.fd] else { continue }
-            let revents = UInt32(UInt16(bitPattern: p.revents))
-            let events = SelectorTable.events(revents, readBit: UInt32(POLLIN), writeBit: UInt32(POLLOUT))
-            ready.append((key, events & key.events))
-        }
-        return ready
+        return table.ready(
+            fds.lazy.filter { $0.revents != 0 }.map { p in
+                let revents = UInt32(UInt16(bitPattern: p.revents))
+                return (p.fd, SelectorTable.events(revents, readBit: UInt32(POLLIN), writeBit: UInt32(POLLOUT)))
+            })
     }
 
     /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
@@ -286,14 +292,12 @@ public final class SelectSelector: BaseSelector {
             return try sys_select(nfds, &readers, &writers, &tv)
         }
         guard selected != nil else { return [] }
-        var ready: [(key: SelectorKey, events: Int)] = []
-        for key in keys {
-            var events = 0
-            if Self.isSet(key.fd, in: readers) { events |= EVENT_READ }
-            if Self.isSet(key.fd, in: writers) { events |= EVENT_WRITE }
-            if events != 0 { ready.append((key, events & key.events)) }
-        }
-        return ready
+        return table.ready(
+            keys.lazy.map { key in
+                let events =
+                    (Self.isSet(key.fd, in: readers) ? EVENT_READ : 0) | (Self.isSet(key.fd, in: writers) ? EVENT_WRITE : 0)
+                return (key.fd, events)
+            }.filter { $0.events != 0 })
     }
 
     /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
@@ -385,20 +389,16 @@ public final class EpollSelector: BaseSelector {
             return try result.get()
         }
         guard let n = waited else { return [] }
-        var ready: [(key: SelectorKey, events: Int)] = []
-        for i in 0..<n {
-            let (revents, data) = buffer.withUnsafeBytes { raw in
-                (
-                    raw.loadUnaligned(fromByteOffset: i * epollEventSize, as: UInt32.self),
-                    raw.loadUnaligned(fromByteOffset: i * epollEventSize + epollDataOffset, as: UInt64.self)
-                )
-            }
-            let fd = CInt(truncatingIfNeeded: data)
-            guard let key = table.fdToKey[fd] else { continue }
-            let events = SelectorTable.events(revents, readBit: EPOLLIN, writeBit: EPOLLOUT)
-            ready.append((key, events & key.events))
-        }
-        return ready
+        return table.ready(
+            (0..<n).lazy.map { i in
+                let (revents, data) = buffer.withUnsafeBytes { raw in
+                    (
+                        raw.loadUnaligned(fromByteOffset: i * epollEventSize, as: UInt32.self),
+                        raw.loadUnaligned(fromByteOffset: i * epollEventSize + epollDataOffset, as: UInt64.self)
+                    )
+                }
+                return (CInt(truncatingIfNeeded: data), SelectorTable.events(revents, readBit: EPOLLIN, writeBit: EPOLLOUT))
+            })
     }
 
     /// Close the epoll descriptor and forget every registration.

@@ -366,16 +366,10 @@ public final class BufferedReader: BufferedIOBase, @unchecked Sendable {
     /// Python: io.BufferedReader.flush (Modules/_io/bufferedio.c)
     public override func flush() throws { try raw.flush() }
 
-    /// Flush, then close the raw stream. Idempotent.
+    /// Flush, then close the raw stream (see ``closeBuffered(_:flushing:)``). Idempotent.
     ///
     /// Python: io.BufferedReader.close (Modules/_io/bufferedio.c)
-    public override func close() throws {
-        if raw.closed { return }
-        var flushError: (any Error)? = nil
-        do { try flush() } catch { flushError = error }
-        try raw.close()
-        if let flushError { throw flushError }
-    }
+    public override func close() throws { try closeBuffered(raw, flushing: flush) }
 
     /// Read `size` bytes, fewer only at end of file; all until end of file when -1.
     ///
@@ -593,17 +587,23 @@ public final class BufferedWriter: BufferedIOBase, @unchecked Sendable {
         }
     }
 
-    /// Flush, close the raw stream even if the flush failed, then rethrow the flush error
-    /// (an error of the raw close wins). Idempotent.
+    /// Flush, then close the raw stream (see ``closeBuffered(_:flushing:)``). Idempotent.
     ///
     /// Python: io.BufferedWriter.close (Modules/_io/bufferedio.c)
-    public override func close() throws {
-        if raw.closed { return }
-        var flushError: (any Error)? = nil
-        do { try flush() } catch { flushError = error }
-        try raw.close()
-        if let flushError { throw flushError }
-    }
+    public override func close() throws { try closeBuffered(raw, flushing: flush) }
+}
+
+/// The close of a buffered reader or writer: flush, close the raw stream even if the flush
+/// failed, then rethrow the flush error (an error of the raw close wins); nothing when the raw
+/// stream is closed already.
+///
+/// Python: _io__Buffered_close_impl (Modules/_io/bufferedio.c)
+func closeBuffered(_ raw: RawIOBase, flushing flush: () throws -> Void) throws {
+    if raw.closed { return }
+    var flushError: (any Error)? = nil
+    do { try flush() } catch { flushError = error }
+    try raw.close()
+    if let flushError { throw flushError }
 }
 
 // MARK: - BufferedRWPair

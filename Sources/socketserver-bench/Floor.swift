@@ -7,29 +7,43 @@
 import Glibc
 
 import enum Sockets.ForkGate
+import func Sockets.pyIsSpace
 
 /// Serves TCP on 127.0.0.1 for ever: one request per turn, or a new thread per request.
 func serveTCPFloor(threaded: Bool, queueSize: Int) -> Never {
-    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard listener >= 0 else { floorFailed("socket") }
-    let port = bindLoopback(listener)
+    let (listener, port) = loopbackSocket(SOCK_STREAM)
     guard listen(listener, Int32(queueSize)) == 0 else { floorFailed("listen") }
     announceReady(port: port)
-    var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-    while true {
-        guard poll(&ready, 1, 500) > 0 else { continue }
-        var peer = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let connection = withUnsafeMutablePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                floorAccept4(listener, $0, &length, Int32(SOCK_CLOEXEC.rawValue))
-            }
-        }
-        guard connection >= 0 else { continue }
+    serveReadableTurns(listener) { peer, length in
+        let connection = floorAccept4(listener, peer, length, Int32(SOCK_CLOEXEC.rawValue))
+        guard connection >= 0 else { return }
         if threaded {
             startAnswerThread(connection)
         } else {
             answer(connection)
+        }
+    }
+}
+
+/// A socket of `type` bound to 127.0.0.1 on a port the system picks, and that port.
+func loopbackSocket(_ type: __socket_type) -> (fd: CInt, port: Int) {
+    let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { floorFailed("socket") }
+    return (fd, bindLoopback(fd))
+}
+
+/// The floor's loop, for ever: poll `fd` (0.5 s, as poll_interval), and each time it is
+/// readable run `turn` with room for the peer's address and its length.
+func serveReadableTurns(
+    _ fd: CInt, _ turn: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Void
+) -> Never {
+    var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    while true {
+        guard poll(&ready, 1, 500) > 0 else { continue }
+        var peer = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { turn($0, &length) }
         }
     }
 }
@@ -84,27 +98,14 @@ private func answerThreadEntry(_ argument: UnsafeMutableRawPointer?) -> UnsafeMu
 
 /// Serves UDP on 127.0.0.1 for ever: poll, recvfrom(8192), strip and upper-case, sendto.
 func serveUDPFloor() -> Never {
-    let socketFD = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard socketFD >= 0 else { floorFailed("socket") }
-    announceReady(port: bindLoopback(socketFD))
+    let (socketFD, port) = loopbackSocket(SOCK_DGRAM)
+    announceReady(port: port)
     let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 8192)
-    var ready = pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0)
-    while true {
-        guard poll(&ready, 1, 500) > 0 else { continue }
-        var peer = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let count = withUnsafeMutablePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                recvfrom(socketFD, buffer, 8192, 0, $0, &length)
-            }
-        }
-        guard count >= 0 else { continue }
+    serveReadableTurns(socketFD) { peer, length in
+        let count = recvfrom(socketFD, buffer, 8192, 0, peer, length)
+        guard count >= 0 else { return }
         let (start, end) = stripAndUpperInPlace(buffer, count)
-        _ = withUnsafePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(socketFD, buffer + start, end - start, Int32(MSG_NOSIGNAL), $0, length)
-            }
-        }
+        _ = sendto(socketFD, buffer + start, end - start, Int32(MSG_NOSIGNAL), peer, length.pointee)
     }
 }
 
@@ -112,8 +113,8 @@ func serveUDPFloor() -> Never {
 func stripAndUpperInPlace(_ base: UnsafeMutablePointer<UInt8>, _ count: Int) -> (Int, Int) {
     var start = 0
     var end = count
-    while start < end && isPythonSpace(base[start]) { start += 1 }
-    while end > start && isPythonSpace(base[end - 1]) { end -= 1 }
+    while start < end && pyIsSpace(base[start]) { start += 1 }
+    while end > start && pyIsSpace(base[end - 1]) { end -= 1 }
     for index in start..<end where base[index] >= 97 && base[index] <= 122 {
         base[index] -= 32
     }

@@ -7,6 +7,9 @@ import Glibc
 import SocketServer
 import Synchronization
 
+import func Sockets.pyBytesStrip
+import func Sockets.pyBytesUpper
+
 /// Where a run's clients send their requests.
 enum Target: Sendable {
     case tcp(port: UInt16)
@@ -174,7 +177,7 @@ private func clientLoop(_ plan: LoadPlan, worker: Int, start: UInt64, shared: Lo
         let payload = Array("hello \(plan.tag) \(worker) \(sequence)\n".utf8)
         let began = monotonicNanoseconds()
         do {
-            try client.request(payload, expected: uppercased(stripped(payload)))
+            try client.request(payload, expected: pyBytesUpper(pyBytesStrip(payload)))
             let finished = monotonicNanoseconds()
             result.latencies.append(finished - began)
             result.ok += 1

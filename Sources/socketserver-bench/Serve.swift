@@ -26,33 +26,13 @@ final class BenchHandler: BaseRequestHandler {
     override func handle() throws {
         switch request {
         case .stream:
-            data = stripped(try request.recv(1024))
-            try request.sendall(uppercased(data))
+            data = pyBytesStrip(try request.recv(1024))
+            try request.sendall(pyBytesUpper(data))
         case .datagram(let packet, let socket):
-            data = stripped(packet)
-            _ = try socket.sendto(uppercased(data), clientAddress)
+            data = pyBytesStrip(packet)
+            _ = try socket.sendto(pyBytesUpper(data), clientAddress)
         }
     }
-}
-
-/// Python's `bytes.strip()`: drops ASCII whitespace at both ends.
-func stripped(_ bytes: [UInt8]) -> [UInt8] {
-    var start = 0
-    var end = bytes.count
-    while start < end && isPythonSpace(bytes[start]) { start += 1 }
-    while end > start && isPythonSpace(bytes[end - 1]) { end -= 1 }
-    return start == 0 && end == bytes.count ? bytes : Array(bytes[start..<end])
-}
-
-/// Python's `bytes.upper()`: ASCII letters only.
-func uppercased(_ bytes: [UInt8]) -> [UInt8] {
-    bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
-}
-
-/// The bytes `bytes.strip()` removes: space, \t, \n, \v, \f, \r.
-@inline(__always)
-func isPythonSpace(_ byte: UInt8) -> Bool {
-    byte == 32 || (byte >= 9 && byte <= 13)
 }
 
 /// Tells the driver that the server listens: `ready PORT` (0 for a Unix socket).

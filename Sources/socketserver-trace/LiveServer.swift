@@ -3,6 +3,7 @@
 // and watch. The recorder hands over each finished request and forgets it, so the server
 // can run for as long as the reader likes without falling behind or growing.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Tracing
@@ -23,11 +24,7 @@ struct LiveServer {
     func run() throws {
         // Ctrl-C and SIGTERM are taken by the main thread with sigtimedwait: block them before
         // any thread starts, so that every thread inherits the mask.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        var signals = blockSignals([SIGINT, SIGTERM])
 
         let serverType = serverClasses.first { $0.name == serverName }!.type
         // The recorder hands each finished request over and forgets it, and counts the idle

@@ -82,20 +82,6 @@ func say(_ line: String) {
     sys.writeAll(programOutputFD.load(ordering: .relaxed), line + "\n")
 }
 
-/// Python's `bytes.strip()`.
-func strip(_ bytes: [UInt8]) -> [UInt8] {
-    let space: Set<UInt8> = [9, 10, 11, 12, 13, 32]
-    guard let first = bytes.firstIndex(where: { !space.contains($0) }),
-        let last = bytes.lastIndex(where: { !space.contains($0) })
-    else { return [] }
-    return Array(bytes[first...last])
-}
-
-/// Python's `bytes.upper()` (ASCII letters only).
-func upper(_ bytes: [UInt8]) -> [UInt8] {
-    bytes.map { (97...122).contains($0) ? $0 - 32 : $0 }
-}
-
 /// The notes' handler: `self.client_address[0]` as Python prints it (the whole address for a
 /// Unix client, which has no host part).
 func clientHost(_ address: SocketAddress) -> String {
@@ -115,16 +101,16 @@ final class MyTCPHandler: BaseRequestHandler {
         switch request {
         case .stream:
             // self.request is the TCP socket connected to the client
-            data = strip(try request.recv(1024))
+            data = pyBytesStrip(try request.recv(1024))
             say("\(clientHost(clientAddress)) wrote:")
             say(pyBytesRepr(data))
             // just send back the same data, but upper-cased
-            try request.sendall(upper(data))
+            try request.sendall(pyBytesUpper(data))
         case .datagram(let packet, let socket):
-            data = strip(packet)
+            data = pyBytesStrip(packet)
             say("\(clientHost(clientAddress)) wrote:")
             say(pyBytesRepr(data))
-            _ = try socket.sendto(upper(data), clientAddress)
+            _ = try socket.sendto(pyBytesUpper(data), clientAddress)
         }
     }
 }
@@ -133,7 +119,7 @@ final class MyTCPHandler: BaseRequestHandler {
 final class MyStreamHandler: StreamRequestHandler {
     override func handle() throws {
         let line = try rfile.readline()
-        _ = try wfile.write(upper(line))
+        _ = try wfile.write(pyBytesUpper(line))
     }
 }
 
@@ -141,7 +127,7 @@ final class MyStreamHandler: StreamRequestHandler {
 final class MyDatagramHandler: DatagramRequestHandler {
     override func handle() throws {
         let line = try rfile.readline()
-        _ = try wfile.write(upper(line))
+        _ = try wfile.write(pyBytesUpper(line))
     }
 }
 

@@ -235,23 +235,16 @@ struct CLITests {
     @Test("client bytes never reach the terminal unescaped", .timeLimit(.minutes(1)))
     func escaping() throws {
         // The live server echoes what a client sends: send terminal escapes and check the output.
-        let port = try freePort()
-        let process = try startServe(port)
-        defer { stop(process) }
-        let reply = try sendLine(port, "\u{1B}[31mred\u{07}\n")
+        let (reply, output) = try serveOneLine("\u{1B}[31mred\u{07}\n")
         #expect(reply == Array("\u{1B}[31MRED\u{07}".utf8))
-        let output = try finish(process)
         #expect(output.stdout.contains("b'\\x1b[31mred\\x07'"), "\(output.stdout)")
         #expect(!output.stdout.contains("\u{1B}"))
     }
 
     @Test("serve: a real client's request is traced live; SIGINT shuts down cleanly with exit 0", .timeLimit(.minutes(1)))
     func serve() throws {
-        let port = try freePort()
-        let process = try startServe(port)
-        defer { stop(process) }
-        #expect(try sendLine(port, "hello live\n") == Array("HELLO LIVE".utf8))
-        let output = try finish(process)
+        let (reply, output) = try serveOneLine("hello live\n")
+        #expect(reply == Array("HELLO LIVE".utf8))
         #expect(output.status == 0, "\(output.stderr)")
         for expected in ["get_request", "verify_request", "process_request", "finish_request", "shutdown_request", "handle  MyTCPHandler", "server_close  TCPServer"] {
             #expect(output.stdout.contains(expected), "no \(expected) in\n\(output.stdout)")
@@ -319,6 +312,16 @@ func converse(_ fd: Int32, _ line: String) -> [UInt8]? {
         if n == 0 { return reply }
         reply += buffer[0..<n]
     }
+}
+
+/// Start `serve` on a free port, send it `line` as a client, and stop it (see ``finish(_:)``).
+/// - Returns: the reply, and what `serve` printed.
+func serveOneLine(_ line: String) throws -> (reply: [UInt8], output: RunResult) {
+    let port = try freePort()
+    let process = try startServe(port)
+    defer { stop(process) }
+    let reply = try sendLine(port, line)
+    return (reply, try finish(process))
 }
 
 /// Start `serve` on `port`.

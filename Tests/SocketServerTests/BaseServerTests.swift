@@ -122,55 +122,38 @@ func recordingServer(_ script: HandlerScript = .echo) throws -> RecordingServer 
 
 // MARK: - handle_request timeouts
 
+/// The socket's and the server's timeouts of a handle_request test (nil: none).
+struct Timeouts: Sendable, CustomTestStringConvertible {
+    let testDescription: String
+    let socket: Double?
+    let server: Double?
+}
+
 @Suite("handle_request timeouts", .serialized)
 struct HandleRequestTimeoutTests {
-    /// No request within self.timeout: handle_timeout is called once, after at least the
-    /// timeout (the deadline loop).
-    @Test("server timeout calls handle_timeout after the timeout", .timeLimit(.minutes(1)))
-    func serverTimeout() throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        server.timeout = 0.2
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
-        #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.2)
-        #expect(elapsed < 2)
-        #expect(server.log.value.isEmpty, "no request was handled")
-    }
-
-    /// "Support people who used socket.settimeout() to escape handle_request before
-    /// self.timeout was available": the socket's timeout applies when self.timeout is None.
-    @Test("socket timeout applies when the server timeout is nil", .timeLimit(.minutes(1)))
-    func socketTimeout() throws {
+    /// No request within the timeout: handle_timeout is called once, after at least the
+    /// timeout (the deadline loop). The server's timeout (self.timeout, None by default) and
+    /// the socket's ("support people who used socket.settimeout() to escape handle_request
+    /// before self.timeout was available") both count: the smaller one wins.
+    @Test(
+        "handle_request times out after the smaller of the two timeouts", .timeLimit(.minutes(1)),
+        arguments: [
+            Timeouts(testDescription: "server timeout calls handle_timeout after the timeout", socket: nil, server: 0.2),
+            Timeouts(testDescription: "socket timeout applies when the server timeout is nil", socket: 0.3, server: nil),
+            Timeouts(testDescription: "min(socket timeout, server timeout) wins: the socket's", socket: 0.1, server: 5),
+            Timeouts(testDescription: "min(socket timeout, server timeout) wins: the server's", socket: 5, server: 0.1),
+        ])
+    func timesOut(_ timeouts: Timeouts) throws {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         #expect(server.timeout == nil)
-        try server.socket.settimeout(0.3)
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
+        if let socket = timeouts.socket { try server.socket.settimeout(socket) }
+        server.timeout = timeouts.server
+        let elapsed = try secondsTaken { try server.handleRequest() }
         #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.3)
+        #expect(elapsed >= [timeouts.socket, timeouts.server].compactMap { $0 }.min()!)
         #expect(elapsed < 2)
-    }
-
-    /// With both timeouts set, the smaller one wins.
-    @Test(
-        "min(socket timeout, server timeout) wins", .timeLimit(.minutes(1)),
-        arguments: [(0.1, 5.0), (5.0, 0.1)])
-    func minimumTimeout(socketTimeout: Double, serverTimeout: Double) throws {
-        let server = try recordingServer()
-        defer { try? server.serverClose() }
-        try server.socket.settimeout(socketTimeout)
-        server.timeout = serverTimeout
-        let start = now()
-        try server.handleRequest()
-        let elapsed = now() - start
-        #expect(server.timeouts.value == 1)
-        #expect(elapsed >= 0.1)
-        #expect(elapsed < 2)
+        #expect(server.log.value.isEmpty, "no request was handled")
     }
 
     /// A timeout of 0 is one poll(0), then handle_timeout.
@@ -194,9 +177,7 @@ struct HandleRequestTimeoutTests {
         let client = try connectedClient(server.serverAddress)
         defer { try? client.close() }
         try client.sendall(TEST_STR)
-        let start = now()
-        try server.handleRequest()
-        #expect(now() - start < 2)
+        #expect(try secondsTaken { try server.handleRequest() } < 2)
         #expect(server.timeouts.value == 0)
         #expect(try receiveLine(client) == TEST_STR)
     }
@@ -552,14 +533,11 @@ let dashes = String(repeating: "-", count: 40)
 func handleErrorReport(from address: SocketAddress, handling error: (any Error)? = nil) throws -> String {
     let server = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
     defer { try? server.serverClose() }
-    let (a, b) = try Socket.socketpair()
-    defer {
-        try? a.close()
-        try? b.close()
-    }
-    return try capturingStderr {
-        guard let error else { return try server.handleError(.stream(a), address) }
-        try sys.handling(error) { try server.handleError(.stream(a), address) }
+    return try withSocketPair { request, _ in
+        try capturingStderr {
+            guard let error else { return try server.handleError(.stream(request), address) }
+            try sys.handling(error) { try server.handleError(.stream(request), address) }
+        }
     }
 }
 
@@ -585,15 +563,13 @@ func handleErrorNoExceptionBody() throws {
 }
 
 func handleErrorEndToEndBody() throws {
-    let server = try TCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
-    defer { try? server.serverClose() }
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    let clientAddress = try client.getsockname()
-    let output = try capturingStderr { try server.handleRequest() }
-    #expect(output.hasPrefix(dashes + "\nException occurred during processing of request from \(clientAddress)\n"))
-    #expect(output.hasSuffix("\nValueError: boom\n" + dashes + "\n"))
-    #expect(try client.recv(100).isEmpty, "the request was shut down after handle_error")
+    try withServerAndClient(TCPServer.self, FailingHandler.self) { server, client throws in
+        let clientAddress = try client.getsockname()
+        let output = try capturingStderr { try server.handleRequest() }
+        #expect(output.hasPrefix(dashes + "\nException occurred during processing of request from \(clientAddress)\n"))
+        #expect(output.hasSuffix("\nValueError: boom\n" + dashes + "\n"))
+        #expect(try client.recv(100).isEmpty, "the request was shut down after handle_error")
+    }
 }
 
 func handleErrorUnixAddressBody() throws {
@@ -622,19 +598,17 @@ func handleErrorUnixAddressBody() throws {
 /// handle_error re-raises (as run_server's MyServer), and returns what the worker thread's
 /// uncaught exception wrote to standard error, checking its first and last lines.
 func workerExceptionReport() throws -> (output: String, lines: [String]) {
-    let server = try MyThreadingTCPServer(.inet(host: HOST, port: 0), FailingHandler.self)
-    defer { try? server.serverClose() }
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    let output = try capturingStderr {
-        try server.handleRequest()
-        try server.serverClose()  // joins the worker: its report is written
+    try withServerAndClient(MyThreadingTCPServer.self, FailingHandler.self) { server, client throws in
+        let output = try capturingStderr {
+            try server.handleRequest()
+            try server.serverClose()  // joins the worker: its report is written
+        }
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
+        #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
+        #expect(lines.last == "ValueError: boom", "\(output)")
+        return (output, lines)
     }
-    let lines = output.split(separator: "\n").map(String.init)
-    #expect(lines.first?.hasPrefix("Exception in thread Thread-") == true, "\(output)")
-    #expect(lines.first?.hasSuffix(" (process_request_thread):") == true, "\(output)")
-    #expect(lines.last == "ValueError: boom", "\(output)")
-    return (output, lines)
 }
 
 /// The default excepthook reports a worker's uncaught exception.
@@ -710,9 +684,10 @@ struct EINTRTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         server.timeout = 0.3
-        let start = now()
-        try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
-        #expect(now() - start >= 0.3)
+        let elapsed = try secondsTaken {
+            try SyscallFaults.injecting(.init(.poll, errno: EINTR, count: 2)) { try server.handleRequest() }
+        }
+        #expect(elapsed >= 0.3)
         #expect(server.timeouts.value == 1)
 
         let client = try connectedClient(server.serverAddress)

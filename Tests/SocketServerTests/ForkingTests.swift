@@ -6,6 +6,7 @@
 // that forks has no other test's threads, and the checks that no descriptor, thread or child
 // outlives the test see only this test. Children do tiny work and end with `_exit`.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import TestSupport
@@ -79,19 +80,14 @@ struct ForkingTests {
 /// "a forked child blocks no signal": the request is served by a child forked from a thread
 /// that blocks SIGINT and SIGTERM.
 func childSignalMaskBody() throws {
-    var blocked = sigset_t()
-    sigemptyset(&blocked)
-    sigaddset(&blocked, SIGINT)
-    sigaddset(&blocked, SIGTERM)
-    pthread_sigmask(SIG_BLOCK, &blocked, nil)
-    defer { pthread_sigmask(SIG_UNBLOCK, &blocked, nil) }
-    let server = try ForkingTCPServer(.inet(host: HOST, port: 0), SignalMaskHandler.self)
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    try server.handleRequest()
-    let reply = text(try receiveAll(client))
-    try server.serverClose()
-    #expect(reply == "0000000000000000", "the child's SigBlk")
+    blockSignals([SIGINT, SIGTERM])
+    defer { unblockSignals([SIGINT, SIGTERM]) }
+    try withServerAndClient(ForkingTCPServer.self, SignalMaskHandler.self) { server, client throws in
+        try server.handleRequest()
+        let reply = text(try receiveAll(client))
+        try server.serverClose()
+        #expect(reply == "0000000000000000", "the child's SigBlk")
+    }
 }
 
 /// "active_children is nil until the first fork".

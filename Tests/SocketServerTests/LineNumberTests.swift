@@ -63,8 +63,7 @@ struct LineClaim: CustomStringConvertible {
 /// Swift files of `folder`.
 func lineClaims(in folder: String) -> [LineClaim] {
     var claims: [LineClaim] = []
-    for file in directoryEntries(folder).sorted() where file.hasSuffix(".swift") {
-        let lines = readFile(folder + "/" + file).split(separator: "\n", omittingEmptySubsequences: false)
+    for (file, lines) in swiftSources(in: folder) {
         for (index, text) in lines.enumerated() {
             let place = "\(file):\(index + 1)"
             let isComment = text.drop { $0 == " " }.hasPrefix("//")
@@ -82,6 +81,25 @@ func lineClaims(in folder: String) -> [LineClaim] {
     return claims
 }
 
+/// The Swift files of `folder`, in name order, each with its lines.
+func swiftSources(in folder: String) -> [(file: String, lines: [Substring])] {
+    directoryEntries(folder).sorted().filter { $0.hasSuffix(".swift") }.map { file in
+        (file, readFile(folder + "/" + file).split(separator: "\n", omittingEmptySubsequences: false))
+    }
+}
+
+/// What `read` finds in the port's sources (more than `minimum` of them, or the test fails),
+/// and what CPython 3.13 printed for `script`; nil, with a note, when CPython 3.13 is not
+/// installed.
+func portAgainstCPython<Found>(
+    _ read: (String) -> [Found], moreThan minimum: Int, script: String, for test: String
+) throws -> ([Found], CPythonRun)? {
+    let found = read(portSources)
+    #expect(found.count > minimum, "found \(found.count) in \(portSources)")
+    guard let python = try CPython.run(script, for: test) else { return nil }
+    return (found, python)
+}
+
 /// The folder of the port's sources.
 let portSources: String = {
     var path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
@@ -93,9 +111,8 @@ let portSources: String = {
 struct LineNumberTests {
     @Test("every Python: tag and traced(line:) names the line CPython defines it at", .timeLimit(.minutes(1)))
     func everyLine() throws {
-        let claims = lineClaims(in: portSources)
-        #expect(claims.count > 200, "found \(claims.count) claims in \(portSources)")
-        guard let python = try CPython.run(definitionsScript, for: "the line-number map") else { return }
+        guard let (claims, python) = try portAgainstCPython(lineClaims, moreThan: 200, script: definitionsScript, for: "the line-number map")
+        else { return }
         var defined: [String: Int] = [:]
         for entry in python.stdout.split(separator: "\n") {
             let parts = entry.split(separator: " ")

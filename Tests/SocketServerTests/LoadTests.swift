@@ -9,20 +9,7 @@ import TestSupport
 import Testing
 
 /// The twelve classes under test, by Python name, with the handler of their kind.
-let loadClasses: [String: (server: TCPServer.Type, handler: BaseRequestHandler.Type)] = [
-    "TCPServer": (MyTCPServer.self, MyStreamHandler.self),
-    "ThreadingTCPServer": (MyThreadingTCPServer.self, MyStreamHandler.self),
-    "ForkingTCPServer": (MyForkingTCPServer.self, MyStreamHandler.self),
-    "UnixStreamServer": (MyUnixStreamServer.self, MyStreamHandler.self),
-    "ThreadingUnixStreamServer": (MyThreadingUnixStreamServer.self, MyStreamHandler.self),
-    "ForkingUnixStreamServer": (MyForkingUnixStreamServer.self, MyStreamHandler.self),
-    "UDPServer": (MyUDPServer.self, MyDatagramHandler.self),
-    "ThreadingUDPServer": (MyThreadingUDPServer.self, MyDatagramHandler.self),
-    "ForkingUDPServer": (MyForkingUDPServer.self, MyDatagramHandler.self),
-    "UnixDatagramServer": (MyUnixDatagramServer.self, MyDatagramHandler.self),
-    "ThreadingUnixDatagramServer": (MyThreadingUnixDatagramServer.self, MyDatagramHandler.self),
-    "ForkingUnixDatagramServer": (MyForkingUnixDatagramServer.self, MyDatagramHandler.self),
-]
+let loadClasses = Dictionary(uniqueKeysWithValues: runServerClasses.map { ($0.name, (server: $0.server, handler: $0.handler)) })
 
 @Suite("Load", .serialized)
 struct LoadTests {

@@ -40,7 +40,7 @@ enum CPython {
     /// a message on standard output, when CPython 3.13 is not installed.
     static func run(_ script: String, for test: String, timeout: Double = 30) throws -> CPythonRun? {
         guard available else {
-            print("MisuseTests: CPython comparison of \(test) skipped: `PYENV_VERSION=3.13.0 python3` is not 3.13")
+            print("CPython comparison of \(test) skipped: `PYENV_VERSION=3.13.0 python3` is not 3.13")
             return nil
         }
         return try spawn(script, timeout: timeout)
@@ -87,14 +87,48 @@ struct HandledError: Equatable, Sendable, CustomStringConvertible {
     var description: String { "\(data ?? "stream") from \(port ?? -1): \(exception)" }
 }
 
-/// Log, into `log`, the handle_error call for `request` from `clientAddress`.
-func logError(_ log: Box<[HandledError]>, _ request: Request, _ clientAddress: SocketAddress) {
-    log.update {
-        $0.append(
-            HandledError(
-                data: request.data.map(text), port: clientAddress.port,
-                exception: sys.exception().map(pythonExceptionLine) ?? "NoneType: None"))
+/// What a server whose handle_error logs instead of printing saw: the handle_error calls, and
+/// what its handlers did.
+final class ServerLog: Sendable {
+    let errors = Box<[HandledError]>([])
+    let handlers = Box<[String]>([])
+
+    /// Log the handle_error call for `request` from `clientAddress`.
+    func handledError(_ request: Request, _ clientAddress: SocketAddress) {
+        errors.update {
+            $0.append(
+                HandledError(
+                    data: request.data.map(text), port: clientAddress.port,
+                    exception: sys.exception().map(pythonExceptionLine) ?? "NoneType: None"))
+        }
     }
+}
+
+/// A server whose handle_error logs into ``serverLog`` instead of printing.
+protocol ErrorLoggingServer: TCPServer {
+    var serverLog: ServerLog { get }
+}
+
+extension ErrorLoggingServer {
+    /// The handle_error calls.
+    var errors: Box<[HandledError]> { serverLog.errors }
+    /// What the handlers did.
+    var log: Box<[String]> { serverLog.handlers }
+}
+
+extension BaseRequestHandler {
+    /// Log, in the server's log if it keeps one, that `hook` ran.
+    func logHook(_ hook: String) { (server as? any ErrorLoggingServer)?.log.append(hook) }
+}
+
+// One class per server class: only a subclass can override handle_error.
+final class ErrorLoggingUDPServer: UDPServer, ErrorLoggingServer, @unchecked Sendable {
+    let serverLog = ServerLog()
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws { serverLog.handledError(request, clientAddress) }
+}
+final class ErrorLoggingTCPServer: TCPServer, ErrorLoggingServer, @unchecked Sendable {
+    let serverLog = ServerLog()
+    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws { serverLog.handledError(request, clientAddress) }
 }
 
 // MARK: - 1. A plain BaseServer
@@ -174,31 +208,28 @@ struct PlainBaseServerTests {
     /// AttributeError for get_request once a request is ready.
     @Test("a server without get_request raises AttributeError for it", .timeLimit(.minutes(1)))
     func getRequest() throws {
-        let (a, b) = try Socket.socketpair()
-        defer {
-            try? a.close()
-            try? b.close()
-        }
-        try b.sendall(bytes("x"))
-        let server = NoGetRequestServer(.unnamed, BaseRequestHandler.self)
-        server.socket = a
-        #expect(raisedLine { try server.handleRequest() } == Self.getRequestLine)
-        let python = try CPython.run(
-            """
-            import socketserver, socket, traceback
-            a, b = socket.socketpair()
-            b.sendall(b'x')
-            class NoGetRequestServer(socketserver.BaseServer):
-                def fileno(self): return self.socket.fileno()
-            server = NoGetRequestServer(None, socketserver.BaseRequestHandler)
+        try withSocketPair { a, b throws in
+            try b.sendall(bytes("x"))
+            let server = NoGetRequestServer(.unnamed, BaseRequestHandler.self)
             server.socket = a
-            try:
-                server.handle_request()
-            except Exception as e:
-                print(traceback.format_exception_only(e)[-1], end='')
-            """, for: "get_request")
-        if let python {
-            #expect(python.lines == [Self.getRequestLine], "\(python.stderr)")
+            #expect(raisedLine { try server.handleRequest() } == Self.getRequestLine)
+            let python = try CPython.run(
+                """
+                import socketserver, socket, traceback
+                a, b = socket.socketpair()
+                b.sendall(b'x')
+                class NoGetRequestServer(socketserver.BaseServer):
+                    def fileno(self): return self.socket.fileno()
+                server = NoGetRequestServer(None, socketserver.BaseRequestHandler)
+                server.socket = a
+                try:
+                    server.handle_request()
+                except Exception as e:
+                    print(traceback.format_exception_only(e)[-1], end='')
+                """, for: "get_request")
+            if let python {
+                #expect(python.lines == [Self.getRequestLine], "\(python.stderr)")
+            }
         }
     }
 }
@@ -220,17 +251,6 @@ func datagramClient() throws -> Socket {
     return client
 }
 
-/// A UDP server whose handle_error logs instead of printing.
-final class ErrorLoggingUDPServer: UDPServer, @unchecked Sendable {
-    let errors = Box<[HandledError]>([])
-    /// What the handlers did.
-    let log = Box<[String]>([])
-
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        logError(errors, request, clientAddress)
-    }
-}
-
 /// The notes' handler, written for a stream server: `self.request.recv(1024)`, then
 /// `self.request.sendall(...)`.
 final class NotesStreamHandler: BaseRequestHandler {
@@ -243,7 +263,7 @@ final class NotesStreamHandler: BaseRequestHandler {
 /// A StreamRequestHandler that echoes one line, and logs that handle ran.
 final class LoggingStreamHandler: StreamRequestHandler {
     override func handle() throws {
-        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        logHook("handle")
         _ = try wfile.write(try rfile.readline())
     }
 }
@@ -253,7 +273,7 @@ final class TimedLoggingStreamHandler: StreamRequestHandler {
     override class var timeout: Double? { 5 }
 
     override func handle() throws {
-        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        logHook("handle")
         _ = try wfile.write(try rfile.readline())
     }
 }
@@ -263,7 +283,7 @@ final class NoDelayLoggingStreamHandler: StreamRequestHandler {
     override class var disableNagleAlgorithm: Bool { true }
 
     override func handle() throws {
-        (server as? ErrorLoggingUDPServer)?.log.append("handle")
+        logHook("handle")
         _ = try wfile.write(try rfile.readline())
     }
 }
@@ -417,26 +437,15 @@ struct StreamHandlerOnDatagramServerTests {
 
 // MARK: - 3. A datagram handler on a stream server
 
-/// A TCP server whose handle_error logs instead of printing.
-final class ErrorLoggingTCPServer: TCPServer, @unchecked Sendable {
-    let errors = Box<[HandledError]>([])
-    /// What the handlers did.
-    let log = Box<[String]>([])
-
-    override func handleError(_ request: Request, _ clientAddress: SocketAddress) throws {
-        logError(errors, request, clientAddress)
-    }
-}
-
 /// A DatagramRequestHandler that replies, and logs handle and finish.
 final class LoggingDatagramHandler: DatagramRequestHandler {
     override func handle() throws {
-        (server as? ErrorLoggingTCPServer)?.log.append("handle")
+        logHook("handle")
         _ = try wfile.write(bytes("reply"))
     }
 
     override func finish() throws {
-        (server as? ErrorLoggingTCPServer)?.log.append("finish")
+        logHook("finish")
         try super.finish()
     }
 }
@@ -449,40 +458,38 @@ struct DatagramHandlerOnStreamServerTests {
     /// handle nor finish runs, handle_error reports it, and the client reads b''.
     @Test("DatagramRequestHandler.setup raises TypeError; the client reads b''", .timeLimit(.minutes(1)))
     func datagramHandler() throws {
-        let server = try ErrorLoggingTCPServer(.inet(host: HOST, port: 0), LoggingDatagramHandler.self)
-        defer { try? server.serverClose() }
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try client.sendall(bytes("hello\n"))
-        try server.handleRequest()
-        let port = try client.getsockname().port
-        #expect(server.errors.value == [HandledError(data: nil, port: port, exception: Self.unpackLine)])
-        #expect(server.log.value.isEmpty, "neither handle nor finish ran")
-        #expect(try client.recv(100) == [], "the client reads b''")
-        let python = try CPython.run(
-            """
-            import socketserver, socket, sys, traceback
-            class Handler(socketserver.DatagramRequestHandler):
-                def handle(self):
-                    print('handle ran')
-                    self.wfile.write(b'reply')
-                def finish(self):
-                    print('finish ran')
-                    super().finish()
-            class Server(socketserver.TCPServer):
-                def handle_error(self, request, client_address):
-                    print(traceback.format_exception_only(sys.exception())[-1], end='')
-            server = Server(('127.0.0.1', 0), Handler)
-            client = socket.create_connection(server.server_address)
-            client.settimeout(5)
-            client.sendall(b'hello\\n')
-            server.handle_request()
-            print(client.recv(100))
-            client.close()
-            server.server_close()
-            """, for: "DatagramRequestHandler on a stream server")
-        if let python {
-            #expect(python.lines == [Self.unpackLine, "b''"], "\(python.stderr)")
+        try withServerAndClient(ErrorLoggingTCPServer.self, LoggingDatagramHandler.self) { server, client throws in
+            try client.sendall(bytes("hello\n"))
+            try server.handleRequest()
+            let port = try client.getsockname().port
+            #expect(server.errors.value == [HandledError(data: nil, port: port, exception: Self.unpackLine)])
+            #expect(server.log.value.isEmpty, "neither handle nor finish ran")
+            #expect(try client.recv(100) == [], "the client reads b''")
+            let python = try CPython.run(
+                """
+                import socketserver, socket, sys, traceback
+                class Handler(socketserver.DatagramRequestHandler):
+                    def handle(self):
+                        print('handle ran')
+                        self.wfile.write(b'reply')
+                    def finish(self):
+                        print('finish ran')
+                        super().finish()
+                class Server(socketserver.TCPServer):
+                    def handle_error(self, request, client_address):
+                        print(traceback.format_exception_only(sys.exception())[-1], end='')
+                server = Server(('127.0.0.1', 0), Handler)
+                client = socket.create_connection(server.server_address)
+                client.settimeout(5)
+                client.sendall(b'hello\\n')
+                server.handle_request()
+                print(client.recv(100))
+                client.close()
+                server.server_close()
+                """, for: "DatagramRequestHandler on a stream server")
+            if let python {
+                #expect(python.lines == [Self.unpackLine, "b''"], "\(python.stderr)")
+            }
         }
     }
 }

@@ -91,8 +91,7 @@ func normalised(_ text: String) -> String {
 /// tag, or a quotation of Python code) belongs to no block and ends the one before it.
 func commentBlocks(in folder: String) -> [CommentBlock] {
     var blocks: [CommentBlock] = []
-    for file in directoryEntries(folder).sorted() where file.hasSuffix(".swift") {
-        let lines = readFile(folder + "/" + file).split(separator: "\n", omittingEmptySubsequences: false)
+    for (file, lines) in swiftSources(in: folder) {
         var current: [Substring] = []
         var start = 0
         func flush() {
@@ -120,13 +119,8 @@ func commentBlocks(in folder: String) -> [CommentBlock] {
 struct OwnWordsTests {
     @Test("no sentence of socketserver.py's docstrings or comments is copied into a comment", .timeLimit(.minutes(1)))
     func ownWords() throws {
-        let blocks = commentBlocks(in: portSources)
-        #expect(blocks.count > 150, "found \(blocks.count) comment blocks in \(portSources)")
-        guard CPython.available else {
-            print("OwnWordsTests: skipped: `PYENV_VERSION=3.13.0 python3` is not CPython 3.13, whose socketserver.py it reads")
-            return
-        }
-        guard let python = try CPython.run(sentencesScript, for: "the port's own words") else { return }
+        guard let (blocks, python) = try portAgainstCPython(commentBlocks, moreThan: 150, script: sentencesScript, for: "the port's own words")
+        else { return }
         let sentences = python.stdout.split(separator: "\n").map(String.init)
         #expect(sentences.count > 100, "CPython's sentences: \(python.stderr)")
         var copied: [String] = []

@@ -131,124 +131,105 @@ final class KeepFilesHandler: StreamRequestHandler {
 
 @Suite("StreamRequestHandler", .serialized)
 struct StreamRequestHandlerTests {
-    /// Connect a client that sends `data`, handle one request, return the client.
-    func serve(_ handler: BaseRequestHandler.Type, sending data: [UInt8] = TEST_STR) throws
-        -> (ProbeServer, Socket)
-    {
+    /// Connect a client that sends `data`, handle one request, then `body`; closes both after.
+    func served(
+        _ handler: BaseRequestHandler.Type, sending data: [UInt8] = TEST_STR, _ body: (ProbeServer, Socket) throws -> Void
+    ) throws {
         let server = try ProbeServer(.inet(host: HOST, port: 0), handler)
+        defer { try? server.serverClose() }
         let client = try connectedClient(server.serverAddress)
+        defer { try? client.close() }
         if !data.isEmpty { try client.sendall(data) }
         try server.handleRequest()
-        return (server, client)
+        try body(server, client)
     }
 
     @Test("timeout: TimeoutError, then 'cannot read from timed out object'", .timeLimit(.minutes(1)))
     func timeout() throws {
-        let (server, client) = try serve(TimeoutHandler.self, sending: [])
-        defer {
-            try? client.close()
-            try? server.serverClose()
+        try served(TimeoutHandler.self, sending: []) { server, _ in
+            #expect(
+                server.results.value == [
+                    "timeout 0.1",
+                    "TimeoutError: timed out (errno None)",
+                    "OSError: cannot read from timed out object (errno None)",
+                ])
+            #expect(server.handled.value.isEmpty)
         }
-        #expect(
-            server.results.value == [
-                "timeout 0.1",
-                "TimeoutError: timed out (errno None)",
-                "OSError: cannot read from timed out object (errno None)",
-            ])
-        #expect(server.handled.value.isEmpty)
     }
 
     @Test("disable_nagle_algorithm sets Sockets.TCP_NODELAY", .timeLimit(.minutes(1)))
     func nagle() throws {
-        let (server, client) = try serve(NagleHandler.self)
-        let (plain, other) = try serve(DefaultNagleHandler.self)
-        defer {
-            try? client.close()
-            try? other.close()
-            try? server.serverClose()
-            try? plain.serverClose()
-        }
-        #expect(server.results.value == ["nodelay true"])
-        #expect(plain.results.value == ["nodelay false"])
+        try served(NagleHandler.self) { server, _ in #expect(server.results.value == ["nodelay true"]) }
+        try served(DefaultNagleHandler.self) { plain, _ in #expect(plain.results.value == ["nodelay false"]) }
     }
 
-    @Test("rbufsize 0 reads one byte per recv and reads nothing ahead", .timeLimit(.minutes(1)))
-    func unbuffered() throws {
-        let (server, client) = try serve(UnbufferedReadHandler.self, sending: bytes("hello world\nextra"))
-        defer {
-            try? client.close()
-            try? server.serverClose()
-        }
-        #expect(
-            server.results.value == [
-                "raw true", "line \"hello world\\n\" in 12 recvs", "recv \"extra\"",
-            ])
+    /// A handler that reads a line of "hello world\nextra", and what it reports.
+    struct LineReading: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        let handler: BaseRequestHandler.Type
+        let results: [String]
     }
 
-    @Test("the buffered rfile reads ahead of the line", .timeLimit(.minutes(1)))
-    func readAhead() throws {
-        let (server, client) = try serve(ReadAheadHandler.self, sending: bytes("hello world\nextra"))
-        defer {
-            try? client.close()
-            try? server.serverClose()
+    @Test(
+        "rfile reads ahead of a line only when buffered", .timeLimit(.minutes(1)),
+        arguments: [
+            LineReading(
+                testDescription: "rbufsize 0 reads one byte per recv and reads nothing ahead",
+                handler: UnbufferedReadHandler.self,
+                results: ["raw true", "line \"hello world\\n\" in 12 recvs", "recv \"extra\""]),
+            LineReading(
+                testDescription: "the buffered rfile reads ahead of the line", handler: ReadAheadHandler.self,
+                results: ["buffered true", "line \"hello world\\n\"", "recv would block", "rfile \"extra\""]),
+        ])
+    func lineReading(_ reading: LineReading) throws {
+        try served(reading.handler, sending: bytes("hello world\nextra")) { server, _ in
+            #expect(server.results.value == reading.results)
         }
-        #expect(
-            server.results.value == [
-                "buffered true", "line \"hello world\\n\"", "recv would block", "rfile \"extra\"",
-            ])
     }
 
     @Test("wbufsize -1 buffers until finish flushes", .timeLimit(.minutes(1)))
     func bufferedWrite() throws {
-        let server = try ProbeServer(.inet(host: HOST, port: 0), BufferedWriteHandler.self)
-        defer { try? server.serverClose() }
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        let serving = PThread(name: "handle_request") { try server.handleRequest() }
-        try serving.start()
-        #expect(server.written.wait(5))
-        try client.settimeout(0.2)
-        let early = #expect(throws: OSError.self) { _ = try client.recv(100) }
-        #expect(early?.kind == .timeout, "nothing was sent before finish")
-        server.proceed.set()
-        try client.settimeout(5)
-        #expect(try receiveLine(client) == bytes("buffered\n"))
-        try serving.join()
-        #expect(server.results.value == ["buffered true", "wrote 9"])
+        try withServerAndClient(ProbeServer.self, BufferedWriteHandler.self) { server, client throws in
+            let serving = PThread(name: "handle_request") { try server.handleRequest() }
+            try serving.start()
+            #expect(server.written.wait(5))
+            try client.settimeout(0.2)
+            let early = #expect(throws: OSError.self) { _ = try client.recv(100) }
+            #expect(early?.kind == .timeout, "nothing was sent before finish")
+            server.proceed.set()
+            try client.settimeout(5)
+            #expect(try receiveLine(client) == bytes("buffered\n"))
+            try serving.join()
+            #expect(server.results.value == ["buffered true", "wrote 9"])
+        }
     }
 
     @Test("finish swallows flush's error but wfile.close raises it", .timeLimit(.minutes(1)))
     func flushError() throws {
-        let (server, client) = try serve(FlushErrorHandler.self)
-        defer {
-            try? client.close()
-            try? server.serverClose()
+        try served(FlushErrorHandler.self) { server, _ in
+            #expect(server.handled.value.count == 1)
+            let error = try #require(server.handled.value.first as? OSError)
+            #expect(error.errno == EPIPE)
+            #expect(error.kind == .brokenPipe)
+            #expect(error.description == "[Errno 32] Broken pipe")
+            let rfile = try #require(server.rfile.value)
+            let wfile = try #require(server.wfile.value)
+            #expect(wfile.closed, "the raw writer was closed despite the error")
+            #expect(!rfile.closed, "rfile.close() was skipped")
+            try rfile.close()
         }
-        #expect(server.handled.value.count == 1)
-        let error = try #require(server.handled.value.first as? OSError)
-        #expect(error.errno == EPIPE)
-        #expect(error.kind == .brokenPipe)
-        #expect(error.description == "[Errno 32] Broken pipe")
-        let rfile = try #require(server.rfile.value)
-        let wfile = try #require(server.wfile.value)
-        #expect(wfile.closed, "the raw writer was closed despite the error")
-        #expect(!rfile.closed, "rfile.close() was skipped")
-        try rfile.close()
     }
 
     @Test("finish closes wfile and rfile", .timeLimit(.minutes(1)))
     func finishCloses() throws {
-        let (server, client) = try serve(KeepFilesHandler.self)
-        defer {
-            try? client.close()
-            try? server.serverClose()
+        try served(KeepFilesHandler.self) { server, client throws in
+            #expect(try receiveLine(client) == TEST_STR)
+            #expect(try client.recv(100).isEmpty)
+            #expect(server.rfile.value?.closed == true)
+            #expect(server.wfile.value?.closed == true)
+            #expect(server.wfile.value is _SocketWriter)
+            #expect(server.rfile.value is BufferedReader)
         }
-        #expect(try receiveLine(client) == TEST_STR)
-        #expect(try client.recv(100).isEmpty)
-        #expect(server.rfile.value?.closed == true)
-        #expect(server.wfile.value?.closed == true)
-        #expect(server.wfile.value is _SocketWriter)
-        #expect(server.rfile.value is BufferedReader)
     }
 }
 
@@ -258,24 +239,21 @@ struct SocketWriterBehaviourTests {
     /// after close, write still sends (no closed check) and flush raises ValueError.
     @Test("write after close still sends; flush after close raises", .timeLimit(.minutes(1)))
     func afterClose() throws {
-        let (a, b) = try Socket.socketpair()
-        defer {
-            try? a.close()
-            try? b.close()
+        try withSocketPair { a, b throws in
+            try b.settimeout(5)
+            let writer = _SocketWriter(a)
+            #expect(writer.writable())
+            #expect(!writer.readable())
+            #expect(try writer.fileno() == a.fileno())
+            #expect(try writer.write(bytes("abc")) == 3)
+            #expect(try b.recv(100) == bytes("abc"), "sent at once, without flush")
+            try writer.flush()
+            try writer.close()
+            #expect(writer.closed)
+            #expect(try writer.write(bytes("def")) == 3)
+            #expect(try b.recv(100) == bytes("def"))
+            #expect(throws: ValueError("I/O operation on closed file.")) { try writer.flush() }
+            #expect(a.fileno() >= 0, "closing the writer does not close the socket")
         }
-        try b.settimeout(5)
-        let writer = _SocketWriter(a)
-        #expect(writer.writable())
-        #expect(!writer.readable())
-        #expect(try writer.fileno() == a.fileno())
-        #expect(try writer.write(bytes("abc")) == 3)
-        #expect(try b.recv(100) == bytes("abc"), "sent at once, without flush")
-        try writer.flush()
-        try writer.close()
-        #expect(writer.closed)
-        #expect(try writer.write(bytes("def")) == 3)
-        #expect(try b.recv(100) == bytes("def"))
-        #expect(throws: ValueError("I/O operation on closed file.")) { try writer.flush() }
-        #expect(a.fileno() >= 0, "closing the writer does not close the socket")
     }
 }

@@ -1,12 +1,13 @@
 // Helpers shared by the socketserver tests: the counterparts of test_socketserver.py's module
 // helpers (receive, pickaddr, make_server, run_server, stream_examine, dgram_examine,
-// simple_subprocess), small thread-safe boxes, and the checks that no descriptor, thread or
-// child process outlives a test.
+// simple_subprocess), a server with a connected client, and a load driver.
 //
 // Tests that fork, or that change process-wide state (PThread.excepthook, a signal handler,
-// file descriptor 2, descriptor and thread counts), run their body in a fresh process with a
-// Swift Testing exit test (STYLE.md sections 9 and 10): `#expect(processExitsWith: .success)
-// { isolated { ... } }`. Their suites are `.serialized` as well.
+// file descriptor 2, descriptor and thread counts), run their body in a fresh process, so
+// that no other test's threads are there when it forks and the checks that nothing outlives
+// it see only this test: rows of their suite's FreshProcessTest table, or an exit test of
+// their own, `#expect(processExitsWith: .success) { isolated { ... } }`, where a trait of
+// their own (a sanitizer that cannot run them) is needed. Their suites are `.serialized`.
 import Glibc
 import SocketServer
 import Sockets
@@ -167,6 +168,18 @@ func dgramExamine(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ ro
     #expect(try receiveLine(s) == TEST_STR, "datagram echo, round \(round)")
 }
 
+/// A `serverClass` server on 127.0.0.1 with `handler`, and a client connected to it, for
+/// `body`; both are closed after it.
+func withServerAndClient<Server: TCPServer, Result>(
+    _ serverClass: Server.Type, _ handler: BaseRequestHandler.Type, _ body: (Server, Socket) throws -> Result
+) throws -> Result {
+    let server = try serverClass.init(.inet(host: HOST, port: 0), handler)
+    defer { try? server.serverClose() }
+    let client = try connectedClient(server.serverAddress)
+    defer { try? client.close() }
+    return try body(server, client)
+}
+
 // MARK: - run_server
 
 /// Python: MyHandler(StreamRequestHandler): `line = rfile.readline(); wfile.write(line)`.
@@ -276,6 +289,23 @@ enum Examine {
         }
     }
 }
+
+/// run_server's servers (test_socketserver.py's MyServer over each concrete class), by the
+/// Python name of the class, with the handler of their kind and how a client checks them.
+let runServerClasses: [(name: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
+    ("TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
+    ("ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
+    ("ForkingTCPServer", MyForkingTCPServer.self, MyStreamHandler.self, .stream),
+    ("UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("ForkingUnixStreamServer", MyForkingUnixStreamServer.self, MyStreamHandler.self, .stream),
+    ("UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("ForkingUDPServer", MyForkingUDPServer.self, MyDatagramHandler.self, .datagram),
+    ("UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ("ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+    ("ForkingUnixDatagramServer", MyForkingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
+]
 
 /// Python: pickaddr(proto): ("localhost", 0), or a fresh Unix path.
 func pickaddr(_ family: CInt, _ dir: TempDir) -> SocketAddress {

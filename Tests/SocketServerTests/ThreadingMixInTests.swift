@@ -80,29 +80,27 @@ struct ThreadingMixInTests {
     /// The default: server_close blocks until the workers finish.
     @Test("server_close joins the workers by default", .timeLimit(.minutes(1)))
     func serverCloseJoins() throws {
-        let server = try ThreadingTCPServer(.inet(host: HOST, port: 0), SlowHandler.self)
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try server.handleRequest()
-        let threads = try #require(server._threads as? _Threads)
-        #expect(threads.count == 1)
-        let start = now()
-        try server.serverClose()
-        #expect(now() - start >= 0.2, "server_close waited for the worker")
-        #expect(threads.count == 0)
-        #expect(try receiveLine(client) == bytes("slow\n"))
+        try withServerAndClient(ThreadingTCPServer.self, SlowHandler.self) { server, client throws in
+            try server.handleRequest()
+            let threads = try #require(server._threads as? _Threads)
+            #expect(threads.count == 1)
+            let start = now()
+            try server.serverClose()
+            #expect(now() - start >= 0.2, "server_close waited for the worker")
+            #expect(threads.count == 0)
+            #expect(try receiveLine(client) == bytes("slow\n"))
+        }
     }
 
     /// A worker's Exception goes to handle_error on the worker thread, then shutdown_request.
     @Test("a worker's exception goes to handle_error", .timeLimit(.minutes(1)))
     func workerHandleError() throws {
-        let server = try ThreadingRecordingServer(.inet(host: HOST, port: 0), FailingHandler.self)
-        let client = try connectedClient(server.serverAddress)
-        defer { try? client.close() }
-        try server.handleRequest()
-        try server.serverClose()
-        #expect(server.log.value == ["handle_error ValueError: boom", "shutdown_request"])
-        #expect(try client.recv(100).isEmpty)
+        try withServerAndClient(ThreadingRecordingServer.self, FailingHandler.self) { server, client throws in
+            try server.handleRequest()
+            try server.serverClose()
+            #expect(server.log.value == ["handle_error ValueError: boom", "shutdown_request"])
+            #expect(try client.recv(100).isEmpty)
+        }
     }
 
     /// A failed Thread.start leaves the unstarted thread in `_threads`: the request goes to
@@ -145,24 +143,23 @@ final class ThreadingRecordingServer: ThreadingTCPServer, @unchecked Sendable {
 }
 
 func threadStartFailureBody() throws {
-    let server = try ThreadingRecordingServer(.inet(host: HOST, port: 0), MyStreamHandler.self)
-    let client = try connectedClient(server.serverAddress)
-    defer { try? client.close() }
-    var saved = rlimit()
-    getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &saved)
-    var low = saved
-    low.rlim_cur = rlim_t(virtualMemoryKB() * 1024 + 2 * 1024 * 1024)
-    setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &low)
-    do {
-        defer { setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &saved) }
-        try server.handleRequest()
+    try withServerAndClient(ThreadingRecordingServer.self, MyStreamHandler.self) { server, client throws in
+        var saved = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &saved)
+        var low = saved
+        low.rlim_cur = rlim_t(virtualMemoryKB() * 1024 + 2 * 1024 * 1024)
+        setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &low)
+        do {
+            defer { setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &saved) }
+            try server.handleRequest()
+        }
+        #expect(server.log.value == ["handle_error RuntimeError: can't start new thread", "shutdown_request"])
+        let threads = try #require(server._threads as? _Threads)
+        #expect(threads.count == 1, "the unstarted thread stays in _threads")
+        #expect(throws: RuntimeError("cannot join thread before it is started")) { try server.serverClose() }
+        #expect(server.socket.fileno() == -1, "the socket was closed before the join")
+        #expect(try client.recv(100).isEmpty, "the request was shut down")
     }
-    #expect(server.log.value == ["handle_error RuntimeError: can't start new thread", "shutdown_request"])
-    let threads = try #require(server._threads as? _Threads)
-    #expect(threads.count == 1, "the unstarted thread stays in _threads")
-    #expect(throws: RuntimeError("cannot join thread before it is started")) { try server.serverClose() }
-    #expect(server.socket.fileno() == -1, "the socket was closed before the join")
-    #expect(try client.recv(100).isEmpty, "the request was shut down")
 }
 
 func reapedThreadsBody() throws {

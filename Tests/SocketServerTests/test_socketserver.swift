@@ -6,6 +6,7 @@
 // Each test that checks descriptors, threads or child processes, swaps a process-wide hook or
 // sends a signal runs its body in a fresh process (an exit test, see Support.swift).
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Synchronization
@@ -17,19 +18,11 @@ import Testing
 /// Python: class SocketServerTest(unittest.TestCase): "Test all socket servers."
 @Suite("SocketServerTest", .serialized)
 struct SocketServerTest {
-    /// The test_*Server methods: a server class, its handler, and how a client checks it.
-    static let servers: [(test: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
-        ("test_TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
-        ("test_ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
-        ("test_UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
-        ("test_ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
-        ("test_UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
-        ("test_ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
-        ("test_UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-        ("test_ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-    ]
+    /// The test_*Server methods but the forking ones (ForkingTests.swift): run_server over each
+    /// class.
+    static let servers = runServerClasses.filter { !$0.name.hasPrefix("Forking") }
 
-    static let tests = servers.map { row in FreshProcessTest(row.test) { try runServer(row.server, row.handler, row.examine) } } + [
+    static let tests = servers.map { row in FreshProcessTest("test_" + row.name) { try runServer(row.server, row.handler, row.examine) } } + [
         // test_ForkingTCPServer, test_ForkingUnixStreamServer, test_ForkingUDPServer and
         // test_ForkingUnixDatagramServer: ForkingTests.swift.
 
@@ -337,10 +330,7 @@ func socketWriterWrite() throws {
     let serving = PThread(name: "handle_request") {
         // Threads made by Swift's concurrency runtime block SIGUSR1, and a new thread inherits
         // its creator's mask: let this one take the signal, as CPython's main thread does.
-        var usr1 = sigset_t()
-        sigemptyset(&usr1)
-        sigaddset(&usr1, SIGUSR1)
-        pthread_sigmask(SIG_UNBLOCK, &usr1, nil)
+        unblockSignals([SIGUSR1])
         try server.handleRequest()
     }
     try serving.start()

@@ -1,5 +1,6 @@
 // Tests of Socket: TCP and UDP over 127.0.0.1, timeouts, close, SIGPIPE, CLOEXEC, EINTR.
 import Glibc
+import Processes
 import Sockets
 import TestSupport
 import Testing
@@ -48,37 +49,37 @@ struct SocketTests {
 
     @Test("settimeout: recv throws timedOut within bounds")
     func recvTimeout() throws {
-        let (a, bSock) = try Socket.socketpair()
-        defer { try? a.close(); try? bSock.close() }
-        try a.settimeout(0.2)
-        #expect(a.gettimeout() == 0.2)
-        #expect(isNonBlocking(a.fileno()))
-        let start = now()
-        let e = osError { _ = try a.recv(10) }
-        let elapsed = now() - start
-        #expect(e == OSError.timedOut)
-        #expect(e?.description == "timed out")
-        #expect(elapsed >= 0.19 && elapsed < 2)
-        #expect(throws: ValueError("Timeout value out of range")) { try a.settimeout(-1) }
-        try a.settimeout(nil)
-        #expect(!isNonBlocking(a.fileno()))
-        a.setblocking(false)
-        #expect(a.gettimeout() == 0)
-        let e2 = osError { _ = try a.recv(10) }
-        #expect(e2?.errno == EAGAIN)
-        #expect(e2?.kind == .blockingIO)
-        #expect(e2?.pythonClassName == "BlockingIOError")
+        try withSocketPair { a, bSock throws in
+            try a.settimeout(0.2)
+            #expect(a.gettimeout() == 0.2)
+            #expect(isNonBlocking(a.fileno()))
+            let start = now()
+            let e = osError { _ = try a.recv(10) }
+            let elapsed = now() - start
+            #expect(e == OSError.timedOut)
+            #expect(e?.description == "timed out")
+            #expect(elapsed >= 0.19 && elapsed < 2)
+            #expect(throws: ValueError("Timeout value out of range")) { try a.settimeout(-1) }
+            try a.settimeout(nil)
+            #expect(!isNonBlocking(a.fileno()))
+            a.setblocking(false)
+            #expect(a.gettimeout() == 0)
+            let e2 = osError { _ = try a.recv(10) }
+            #expect(e2?.errno == EAGAIN)
+            #expect(e2?.kind == .blockingIO)
+            #expect(e2?.pythonClassName == "BlockingIOError")
+        }
     }
 
     @Test("sendall with a timeout bounds the total duration")
     func sendallTimeout() throws {
-        let (c, s) = try tcpPair()
-        defer { try? c.close(); try? s.close() }
-        try c.settimeout(0.3)
-        let start = now()
-        let e = osError { try c.sendall([UInt8](repeating: 0x61, count: 64 << 20)) }
-        #expect(e?.kind == .timeout)
-        #expect(now() - start < 5)
+        try withTCPPair { c, s throws in
+            try c.settimeout(0.3)
+            let start = now()
+            let e = osError { try c.sendall([UInt8](repeating: 0x61, count: 64 << 20)) }
+            #expect(e?.kind == .timeout)
+            #expect(now() - start < 5)
+        }
     }
 
     @Test("accept()ed socket is blocking when the listener has a timeout")
@@ -147,15 +148,15 @@ struct SocketTests {
         let s = try Socket()
         defer { try? s.close() }
         #expect(isCloexec(s.fileno()))
-        let (a, bSock) = try Socket.socketpair()
-        defer { try? a.close(); try? bSock.close() }
-        #expect(isCloexec(a.fileno()) && isCloexec(bSock.fileno()))
-        let (c, conn) = try tcpPair()
-        defer { try? c.close(); try? conn.close() }
-        #expect(isCloexec(conn.fileno()))
-        let ep = try EpollSelector()
-        defer { ep.close() }
-        #expect(isCloexec(ep.fileno()))
+        try withSocketPair { a, bSock throws in
+            #expect(isCloexec(a.fileno()) && isCloexec(bSock.fileno()))
+            try withTCPPair { c, conn throws in
+                #expect(isCloexec(conn.fileno()))
+                let ep = try EpollSelector()
+                defer { ep.close() }
+                #expect(isCloexec(ep.fileno()))
+            }
+        }
     }
 
     @Test("socket options")
@@ -216,15 +217,15 @@ struct SocketTests {
 
     @Test("EAGAIN on a timed socket polls again until the deadline")
     func injectedEAGAIN() throws {
-        let (a, bSock) = try Socket.socketpair()
-        defer { try? a.close(); try? bSock.close() }
-        try a.settimeout(2)
-        _ = try bSock.send(b("z"))
-        let polls = SyscallFaults.callsOnCurrentThread(.poll)
-        let recvs = SyscallFaults.callsOnCurrentThread(.recv)
-        #expect(try SyscallFaults.injecting(.init(.recv, errno: EAGAIN)) { try a.recv(1) } == b("z"))
-        #expect(SyscallFaults.callsOnCurrentThread(.poll) - polls == 2)
-        #expect(SyscallFaults.callsOnCurrentThread(.recv) - recvs == 2)
+        try withSocketPair { a, bSock throws in
+            try a.settimeout(2)
+            _ = try bSock.send(b("z"))
+            let polls = SyscallFaults.callsOnCurrentThread(.poll)
+            let recvs = SyscallFaults.callsOnCurrentThread(.recv)
+            #expect(try SyscallFaults.injecting(.init(.recv, errno: EAGAIN)) { try a.recv(1) } == b("z"))
+            #expect(SyscallFaults.callsOnCurrentThread(.poll) - polls == 2)
+            #expect(SyscallFaults.callsOnCurrentThread(.recv) - recvs == 2)
+        }
     }
 
     @Test("close ignores ECONNRESET, reports other errors, never retries")
@@ -249,16 +250,16 @@ struct SocketTests {
 
     @Test("a fault left unconsumed is reported, and removed")
     func unconsumedFault() throws {
-        let (a, bSock) = try Socket.socketpair()
-        defer { try? a.close(); try? bSock.close() }
-        let before = SyscallFaults.callsOnCurrentThread(.shutdown)
-        let error = #expect(throws: SyscallFaults.Unconsumed.self) {
-            try SyscallFaults.injecting(.init(.shutdown, errno: EIO, count: 2)) { _ = try? a.shutdown(SHUT_WR) }
+        try withSocketPair { a, bSock throws in
+            let before = SyscallFaults.callsOnCurrentThread(.shutdown)
+            let error = #expect(throws: SyscallFaults.Unconsumed.self) {
+                try SyscallFaults.injecting(.init(.shutdown, errno: EIO, count: 2)) { _ = try? a.shutdown(SHUT_WR) }
+            }
+            #expect(error?.faults == [.init(.shutdown, errno: EIO, count: 1)])
+            #expect(SyscallFaults.callsOnCurrentThread(.shutdown) - before == 1)
+            try a.shutdown(SHUT_WR)  // nothing injected any more: the real call
+            #expect(try bSock.recv(1) == [])
         }
-        #expect(error?.faults == [.init(.shutdown, errno: EIO, count: 1)])
-        #expect(SyscallFaults.callsOnCurrentThread(.shutdown) - before == 1)
-        try a.shutdown(SHUT_WR)  // nothing injected any more: the real call
-        #expect(try bSock.recv(1) == [])
     }
 }
 
@@ -277,49 +278,46 @@ struct RealEINTRTests {
         #expect(sigaction(SIGUSR1, &action, &old) == 0)
         defer { sigaction(SIGUSR1, &old, nil) }
 
-        let (a, bSock) = try Socket.socketpair()
-        defer { try? a.close(); try? bSock.close() }
-        let result = Box<(events: [Int], elapsed: Double, polls: Int, recvs: Int)>(([], 0, 0, 0))
-        let started = Box(false)
-        let worker = TestThread {
-            // Threads inherit the creator's mask, and Dispatch workers block signals.
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGUSR1)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            let sel = PollSelector()
-            defer { sel.close() }
-            _ = try? sel.register(a, EVENT_READ)
-            let polls = SyscallFaults.callsOnCurrentThread(.poll)
-            started.set(true)
-            let start = now()
-            let ready = (try? sel.select(10)) ?? []
-            let elapsed = now() - start
-            // Then a blocking recv interrupted by a signal, retried too.
-            let recvs = SyscallFaults.callsOnCurrentThread(.recv)
-            _ = try? a.recv(1)
-            _ = try? a.recv(1)
-            result.set((
-                ready.map(\.events), elapsed, SyscallFaults.callsOnCurrentThread(.poll) - polls,
-                SyscallFaults.callsOnCurrentThread(.recv) - recvs
-            ))
+        try withSocketPair { a, bSock throws in
+            let result = Box<(events: [Int], elapsed: Double, polls: Int, recvs: Int)>(([], 0, 0, 0))
+            let started = Box(false)
+            let worker = TestThread {
+                // Threads inherit the creator's mask, and Dispatch workers block signals.
+                unblockSignals([SIGUSR1])
+                let sel = PollSelector()
+                defer { sel.close() }
+                _ = try? sel.register(a, EVENT_READ)
+                let polls = SyscallFaults.callsOnCurrentThread(.poll)
+                started.set(true)
+                let start = now()
+                let ready = (try? sel.select(10)) ?? []
+                let elapsed = now() - start
+                // Then a blocking recv interrupted by a signal, retried too.
+                let recvs = SyscallFaults.callsOnCurrentThread(.recv)
+                _ = try? a.recv(1)
+                _ = try? a.recv(1)
+                result.set((
+                    ready.map(\.events), elapsed, SyscallFaults.callsOnCurrentThread(.poll) - polls,
+                    SyscallFaults.callsOnCurrentThread(.recv) - recvs
+                ))
+            }
+            while !started.value { sleep(seconds: 0.01) }
+            sleep(seconds: 0.2)
+            pthread_kill(worker.thread, SIGUSR1)
+            sleep(seconds: 0.2)
+            pthread_kill(worker.thread, SIGUSR1)
+            sleep(seconds: 0.1)
+            _ = try bSock.send(b("x"))
+            sleep(seconds: 0.2)
+            pthread_kill(worker.thread, SIGUSR1)  // worker is blocked in the second recv
+            sleep(seconds: 0.1)
+            _ = try bSock.send(b("y"))
+            worker.join()
+            let r = result.value
+            #expect(r.events == [EVENT_READ])
+            #expect(r.elapsed >= 0.4 && r.elapsed < 5)
+            #expect(r.polls >= 3)
+            #expect(r.recvs >= 3)
         }
-        while !started.value { sleep(seconds: 0.01) }
-        sleep(seconds: 0.2)
-        pthread_kill(worker.thread, SIGUSR1)
-        sleep(seconds: 0.2)
-        pthread_kill(worker.thread, SIGUSR1)
-        sleep(seconds: 0.1)
-        _ = try bSock.send(b("x"))
-        sleep(seconds: 0.2)
-        pthread_kill(worker.thread, SIGUSR1)  // worker is blocked in the second recv
-        sleep(seconds: 0.1)
-        _ = try bSock.send(b("y"))
-        worker.join()
-        let r = result.value
-        #expect(r.events == [EVENT_READ])
-        #expect(r.elapsed >= 0.4 && r.elapsed < 5)
-        #expect(r.polls >= 3)
-        #expect(r.recvs >= 3)
     }
 }

@@ -46,6 +46,17 @@ func tcpPair() throws -> (Socket, Socket) {
     return (c, s)
 }
 
+/// A connected TCP pair over 127.0.0.1, (client, server side), for `body`; both are closed
+/// after it.
+func withTCPPair<R>(_ body: (Socket, Socket) throws -> R) throws -> R {
+    let (c, s) = try tcpPair()
+    defer {
+        try? c.close()
+        try? s.close()
+    }
+    return try body(c, s)
+}
+
 /// The FD_CLOEXEC flag of `fd`.
 func isCloexec(_ fd: CInt) -> Bool {
     fcntl(fd, F_GETFD) & FD_CLOEXEC != 0

@@ -55,6 +55,13 @@ public func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// How many seconds `body` took, on the monotonic clock.
+public func secondsTaken(_ body: () throws -> Void) rethrows -> Double {
+    let start = now()
+    try body()
+    return now() - start
+}
+
 /// Sleep for `seconds` (outside the fork gate).
 public func sleep(seconds: Double) {
     let microseconds = useconds_t(seconds * 1_000_000)
@@ -113,6 +120,19 @@ public func directoryEntries(_ path: String) -> [String] {
 
 /// The content of the file at `path`, "" if it does not exist.
 public func readFile(_ path: String) -> String { readSmallFile(path) ?? "" }
+
+// MARK: - Sockets
+
+/// A connected pair of Unix stream sockets (Python: `socket.socketpair()`) for `body`; both
+/// are closed after it.
+public func withSocketPair<R>(_ body: (Socket, Socket) throws -> R) throws -> R {
+    let (a, b) = try Socket.socketpair()
+    defer {
+        try? a.close()
+        try? b.close()
+    }
+    return try body(a, b)
+}
 
 // MARK: - Resources of the process
 
