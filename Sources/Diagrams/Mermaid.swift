@@ -11,8 +11,10 @@ public enum Mermaid {
     /// Mermaid reads `#` and `;` as syntax (either ends a sequence message), renders `<...>`
     /// as HTML and starts a comment at `%%` anywhere: `#`, `;`, `<`, `>`, `"` and `%` are
     /// written as entity codes (`#35;`, `#59;`, `#lt;`, `#gt;`, `#quot;`, `#37;`), which
-    /// Mermaid decodes after parsing. A line break becomes a space (each statement is one
-    /// line), and trailing blanks are dropped (Mermaid drops them too).
+    /// Mermaid decodes after parsing. Its sequence lexer may read the word `end` (in any case)
+    /// as the keyword that closes a block, so the word's first letter is an entity code too
+    /// (`#101;nd`). A line break becomes a space (each statement is one line), and trailing
+    /// blanks are dropped (Mermaid drops them too).
     ///
     /// - Parameter dunders: when `text` holds `__`, also write every `_` as `#95;`. A class
     ///   diagram renders its members as Markdown, where `__init__` is a bold `init`; the
@@ -21,8 +23,21 @@ public enum Mermaid {
     ///   readable in the `.mmd` text.
     public static func escape(_ text: String, dunders: Bool = false) -> String {
         let underscores = dunders && text.contains("__")
+        let characters = Array(text)
+        func isWord(_ index: Int) -> Bool {
+            characters.indices.contains(index)
+                && (characters[index].isLetter || characters[index].isNumber || characters[index] == "_")
+        }
         var result = ""
-        for character in text {
+        for (index, character) in characters.enumerated() {
+            // The first letter of a word `end`.
+            if !isWord(index - 1), index + 3 <= characters.count,
+                String(characters[index..<index + 3]).lowercased() == "end", !isWord(index + 3),
+                let code = character.unicodeScalars.first?.value
+            {
+                result += "#\(code);"
+                continue
+            }
             switch character {
             case "_" where underscores: result += "#95;"
             case "#": result += "#35;"

@@ -88,13 +88,18 @@ struct CausalView {
 
     /// Orders `recording` causally.
     ///
-    /// - Parameter fold: fold runs of identical sibling subtrees.
-    init(_ recording: Recording, fold: Bool) {
+    /// - Parameters:
+    ///   - fold: fold runs of identical sibling subtrees.
+    ///   - filter: what to keep. Details are normalized over the whole recording first, so
+    ///     that what is kept is named as in the whole trace.
+    init(_ recording: Recording, fold: Bool, filter: TraceFilter = TraceFilter()) {
         deterministic = recording.deterministic
         origin = recording.origin
         processes = recording.processes
-        var builder = CausalBuilder(recording)
+        let selection = filter.keepsEverything ? nil : filter.select(recording)
+        var builder = CausalBuilder(recording, repeats: selection?.repeats ?? recording.repeats)
         builder.normalize()
+        if let selection { builder.prune(selection) }
         if fold { builder.fold() }
         (rows, lanes) = builder.flatten()
     }
@@ -112,13 +117,18 @@ private final class CausalNode {
     }
 
     let content: Content
+    /// The index of the event in the recording (nil for a spawn).
+    let index: Int?
     var end: TraceEvent?
     var children: [CausalNode] = []
     var count = 1
     var detail = ""
     var endDetail = ""
 
-    init(_ content: Content) { self.content = content }
+    init(_ content: Content, index: Int? = nil) {
+        self.content = content
+        self.index = index
+    }
 
     /// Whether the subtree holds a spawn (never folded: every spawn is a new lane).
     lazy var spawns: Bool = {
@@ -153,7 +163,8 @@ private struct CausalBuilder {
     var forests: [LaneID: [CausalNode]] = [:]
     var roots: [LaneID] = []
 
-    init(_ recording: Recording) {
+    /// - Parameter repeats: how many calls each folded frame stands for.
+    init(_ recording: Recording, repeats: [TraceFrameID: Int]) {
         deterministic = recording.deterministic
         normalizer = DetailNormalizer(enabled: recording.deterministic, processes: recording.processes)
         let started = recording.spawns.filter(\.started)
@@ -170,10 +181,10 @@ private struct CausalBuilder {
         for thread in recording.threads {
             addLane(thread.process, thread.label, name: thread.name, pid: thread.pid, tid: thread.tid)
         }
-        var laneEvents: [LaneID: [TraceEvent]] = [:]
-        for event in recording.events {
+        var laneEvents: [LaneID: [(index: Int, event: TraceEvent)]] = [:]
+        for (index, event) in recording.events.enumerated() {
             addLane(event.process, event.thread, name: "thread", pid: event.pid, tid: event.tid)
-            laneEvents[event.lane, default: []].append(event)
+            laneEvents[event.lane, default: []].append((index, event))
         }
         var spawnsFrom: [LaneID: [TraceSpawn]] = [:]
         for spawn in started {
@@ -199,7 +210,7 @@ private struct CausalBuilder {
             let spawns = (spawnsFrom[key] ?? []).enumerated()
                 .sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
                 .map(\.element)
-            forests[key] = Self.forest(laneEvents[key] ?? [], spawns: spawns, repeats: recording.repeats)
+            forests[key] = Self.forest(laneEvents[key] ?? [], spawns: spawns, repeats: repeats)
             // A lane is a root unless a known lane spawned it.
             if let spawn = laneInfo[key]?.spawn,
                 laneInfo[spawn.parentLane] != nil
@@ -212,21 +223,23 @@ private struct CausalBuilder {
 
     /// A lane's events as a forest of calls, with its spawns placed where they happened; a
     /// call the recorder counted several times starts with that count.
-    static func forest(_ events: [TraceEvent], spawns: [TraceSpawn], repeats: [TraceFrameID: Int]) -> [CausalNode] {
+    static func forest(
+        _ events: [(index: Int, event: TraceEvent)], spawns: [TraceSpawn], repeats: [TraceFrameID: Int]
+    ) -> [CausalNode] {
         var top: [CausalNode] = []
         var stack: [CausalNode] = []
         var nextSpawn = 0
         func add(_ node: CausalNode) {
             if let parent = stack.last { parent.children.append(node) } else { top.append(node) }
         }
-        for (index, event) in events.enumerated() {
-            while nextSpawn < spawns.count, spawns[nextSpawn].position <= index {
+        for (position, (index, event)) in events.enumerated() {
+            while nextSpawn < spawns.count, spawns[nextSpawn].position <= position {
                 add(CausalNode(.spawn(spawns[nextSpawn])))
                 nextSpawn += 1
             }
             switch event.kind {
             case .call:
-                let node = CausalNode(.frame(event))
+                let node = CausalNode(.frame(event), index: index)
                 if let count = repeats[event.frame] { node.count = count }
                 add(node)
                 stack.append(node)
@@ -234,7 +247,7 @@ private struct CausalBuilder {
                 if let node = stack.popLast() {
                     node.end = event
                 } else {
-                    add(CausalNode(.orphan(event)))
+                    add(CausalNode(.orphan(event), index: index))
                 }
             }
         }
@@ -273,6 +286,25 @@ private struct CausalBuilder {
                 end.detail, request: end.request,
                 descriptorResult: end.method == "fileno" && end.kind == .return)
         }
+    }
+
+    /// Keeps what `selection` keeps: a dropped call's kept calls and spawns move up to its
+    /// place; lanes left with nothing go.
+    mutating func prune(_ selection: TraceSelection) {
+        func pruned(_ nodes: [CausalNode]) -> [CausalNode] {
+            nodes.flatMap { node -> [CausalNode] in
+                node.children = pruned(node.children)
+                switch node.content {
+                case .frame, .orphan:
+                    return selection.events.contains(node.index!) ? [node] : node.children
+                case .spawn(let spawn):
+                    return selection.spawnLanes.contains(spawn.lane) ? [node] : []
+                }
+            }
+        }
+        for key in laneOrder { forests[key] = pruned(forests[key] ?? []) }
+        laneOrder = laneOrder.filter(selection.lanes.contains)
+        roots = roots.filter(selection.lanes.contains)
     }
 
     /// Folds runs of identical sibling subtrees, innermost first.

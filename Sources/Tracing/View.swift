@@ -7,27 +7,34 @@
 public enum TraceFormat: String, Sendable, CaseIterable {
     /// An indented call tree with a process/thread column (the default).
     case tree
-    /// An ASCII sequence diagram with a lane per thread and per process.
+    /// An ASCII sequence diagram: objects talking to objects, a lane header per thread and
+    /// per process.
     case sequence
     /// One JSON object per event (JSON Lines).
     case jsonl
     /// Chrome Trace Event JSON, which Perfetto and `chrome://tracing` open.
     case chrome
-    /// A Mermaid sequence diagram, which GitHub renders.
+    /// The same sequence diagram in Mermaid, which GitHub renders.
     case mermaid
 }
 
 /// `recording` shown as `format`.
 ///
-/// - Parameter color: ANSI colour (only the tree uses it); the caller decides, from whether
-///   the output is a terminal and NO_COLOR.
-public func render(_ recording: Recording, as format: TraceFormat, color: Bool = false) -> String {
+/// - Parameters:
+///   - color: ANSI colour (only the tree uses it); the caller decides, from whether the output
+///     is a terminal and NO_COLOR.
+///   - width: the column tree and sequence lines are cut to; 0 for no cut.
+///   - filter: what to show of the recording (every view narrows the same way).
+public func render(
+    _ recording: Recording, as format: TraceFormat, color: Bool = false, width: Int = 120,
+    filter: TraceFilter = TraceFilter()
+) -> String {
     switch format {
-    case .tree: return renderTree(recording, color: color)
-    case .sequence: return renderSequence(recording)
-    case .jsonl: return renderJSONL(recording)
-    case .chrome: return renderChrome(recording)
-    case .mermaid: return renderMermaid(recording)
+    case .tree: return renderTree(recording, color: color, width: width, filter: filter)
+    case .sequence: return renderSequence(recording, width: width, filter: filter)
+    case .jsonl: return renderJSONL(recording, filter: filter)
+    case .chrome: return renderChrome(recording, filter: filter)
+    case .mermaid: return renderMermaid(recording, filter: filter)
     }
 }
 
@@ -55,16 +62,6 @@ func padLeft(_ text: String, _ width: Int) -> String {
 /// `text` padded on the right to `width` characters.
 func padRight(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-}
-
-/// How deep each row is within its own lane (a spawned lane's first calls are at 0).
-func laneRelativeIndents(_ view: CausalView) -> [Int] {
-    var base: [LaneID: Int] = [:]
-    return view.rows.map { row in
-        let key = row.laneKey
-        if base[key] == nil { base[key] = row.indent }
-        return max(0, row.indent - base[key]!)
-    }
 }
 
 /// Minimal JSON writing: strings escaped as RFC 8259 asks, control and terminal-changing

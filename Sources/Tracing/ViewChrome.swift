@@ -8,9 +8,11 @@
 // from the labels (`P0` → pid 1, `T0` → tid 1: Perfetto treats 0 as the idle process).
 
 /// `recording` as Chrome Trace Event JSON (`{"traceEvents":[...]}`), one event per line.
-public func renderChrome(_ recording: Recording) -> String {
+///
+/// - Parameter filter: what to show.
+public func renderChrome(_ recording: Recording, filter: TraceFilter = TraceFilter()) -> String {
     let deterministic = recording.deterministic
-    let view = CausalView(recording, fold: deterministic)
+    let view = CausalView(recording, fold: deterministic, filter: filter)
     let processIndex = Dictionary(
         view.processes.enumerated().map { ($0.element.label, $0.offset) }, uniquingKeysWith: { a, _ in a })
 

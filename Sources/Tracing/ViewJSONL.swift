@@ -8,11 +8,14 @@
 /// (`"call"`, `"return"`, `"raise"`), `function`, `self`, `swift`, `swift_file` and
 /// `swift_line` (where the probe is in the Swift sources: `"SocketServer/SocketServer.swift"`,
 /// or null), `py_line`, `process`, `thread`, `request`, `depth`, `t` (microseconds; logical in
-/// deterministic mode) and `detail`, then `pid` and `tid` in real-clock mode.
-public func renderJSONL(_ recording: Recording) -> String {
+/// deterministic mode) and `detail`, then `pid` and `tid` in real-clock mode, and `folded` on a
+/// call that stands for several (a recorder's repeats, `--fold-idle`).
+///
+/// - Parameter filter: what to show.
+public func renderJSONL(_ recording: Recording, filter: TraceFilter = TraceFilter()) -> String {
     var lines: [String] = []
     if recording.deterministic {
-        let view = CausalView(recording, fold: true)
+        let view = CausalView(recording, fold: true, filter: filter)
         var seq = 0
         for row in view.rows {
             guard let event = row.event else { continue }
@@ -20,11 +23,15 @@ public func renderJSONL(_ recording: Recording) -> String {
             seq += 1
         }
     } else {
-        for (seq, event) in recording.events.enumerated() {
-            lines.append(
-                jsonlLine(
-                    event, seq: seq, t: microseconds(event.time, since: recording.origin),
-                    detail: escapeUnsafeCharacters(event.detail), ids: true))
+        let narrowed = filter.apply(to: recording)
+        for (seq, event) in narrowed.events.enumerated() {
+            var line = jsonlLine(
+                event, seq: seq, t: microseconds(event.time, since: narrowed.origin),
+                detail: escapeUnsafeCharacters(event.detail), ids: true)
+            if event.kind == .call, let count = narrowed.repeats[event.frame], count > 1 {
+                line = String(line.dropLast()) + ",\"folded\":\(count)}"
+            }
+            lines.append(line)
         }
     }
     return lines.map { $0 + "\n" }.joined()

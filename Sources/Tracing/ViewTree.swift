@@ -10,9 +10,14 @@
 ///
 /// - Parameters:
 ///   - color: ANSI colour.
-///   - width: the column lines are cut to (details give way first, ending with `…`).
-public func renderTree(_ recording: Recording, color: Bool = false, width: Int = 120) -> String {
-    let view = CausalView(recording, fold: true)
+///   - width: the column lines are cut to (details give way first, ending with `…`); 0 for
+///     no cut.
+///   - filter: what to show.
+public func renderTree(
+    _ recording: Recording, color: Bool = false, width: Int = 120, filter: TraceFilter = TraceFilter()
+) -> String {
+    let width = width == 0 ? Int.max / 4 : width
+    let view = CausalView(recording, fold: true, filter: filter)
     let paint = TreePaint(enabled: color)
     let laneWidth = view.rows.map { "\($0.process) \($0.thread)".count }.max() ?? 5
     var lines: [String] = []

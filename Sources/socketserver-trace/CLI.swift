@@ -109,6 +109,7 @@ enum CLI {
         var format = TraceFormat.tree
         var output: String? = nil
         var realClock = false
+        var narrowing = Narrowing()
     }
 
     /// Whether colour may be used on `fd`: a terminal, and NO_COLOR unset.
@@ -131,9 +132,8 @@ enum CLI {
             throw error
         }
         Trace.attach(nil)
-        let text = render(
-            recorder.recording(), as: options.format,
-            color: options.output == nil && useColor(1))
+        let text = try options.narrowing.render(
+            recorder.recording(), as: options.format, color: options.output == nil && useColor(1))
         try emit(text, to: output)
         try output.close()
         for (i, reply) in replies.enumerated() {

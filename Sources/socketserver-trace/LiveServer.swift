@@ -12,6 +12,8 @@ struct LiveServer {
     let serverName: String
     let host: String
     let port: Int
+    /// What of each request's trace to print, and how wide.
+    let narrowing: CLI.Narrowing
 
     /// How long the main thread waits for Ctrl-C between two looks for finished requests.
     static let tickNanoseconds = 100_000_000
@@ -74,10 +76,11 @@ struct LiveServer {
         }
     }
 
-    /// Print `recording` as one tree, unless it is empty.
+    /// Print `recording` as one tree, narrowed, unless that leaves nothing.
     func printTree(_ recording: Recording, color: Bool) {
-        guard !recording.events.isEmpty else { return }
-        let text = render(recording, as: .tree, color: color)
+        guard !recording.events.isEmpty, !narrowing.leavesNothing(recording),
+            let text = try? narrowing.render(recording, as: .tree, color: color)
+        else { return }
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         fflush(nil)
     }

@@ -58,9 +58,14 @@ extension CLI {
                     "--real-clock",
                     help: ["Real times, pids, thread ids and ports instead of the deterministic view."]
                 ) { $0.options.realClock = true },
-            ],
+            ] + narrowingArguments(\.options.narrowing),
             defaults: RunSettings(),
-            problem: { $0.scenario.problem },
+            problem: { settings in
+                if let request = settings.options.narrowing.filter.request, request > settings.scenario.requests {
+                    return "argument --request: the run has \(settings.scenario.requests) request(s) (--requests)"
+                }
+                return settings.scenario.problem
+            },
             body: { try runScenario($0.scenario, $0.options) })
     }
 }

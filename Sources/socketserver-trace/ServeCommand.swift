@@ -7,6 +7,7 @@ extension CLI {
         var serverName = "TCPServer"
         var host = "127.0.0.1"
         var port = 9999
+        var narrowing = Narrowing()
     }
 
     static var serveCommand: Command<ServeSettings> {
@@ -30,9 +31,11 @@ extension CLI {
                     guard (0...65535).contains(port) else { throw ArgumentError("must be 0 to 65535") }
                     settings.port = port
                 },
-            ],
+            ] + narrowingArguments(\.narrowing),
             epilog: ["A live trace shows real times, ports, pids and thread names, to match with your client."],
             defaults: ServeSettings(),
-            body: { try LiveServer(serverName: $0.serverName, host: $0.host, port: $0.port).run() })
+            body: {
+                try LiveServer(serverName: $0.serverName, host: $0.host, port: $0.port, narrowing: $0.narrowing).run()
+            })
     }
 }

@@ -35,6 +35,22 @@ struct CLITests {
             (["run", "--bogus=1"], "unrecognized arguments: --bogus=1"),
             (["serve", "--port=70000"], "argument --port: must be 0 to 65535"),
             (["diagram", "--format=png", "servers"], "argument --format: invalid choice: 'png'"),
+            // Narrowing a trace (NarrowingTests has the rest).
+            (["run", "--request", "0"], "argument --request: must be 1 or more"),
+            (["run", "--request", "two"], "argument --request: invalid int value: 'two'"),
+            (["run", "--requests", "2", "--request", "3"], "argument --request: the run has 2 request(s)"),
+            (["run", "--process", "1"], "argument --process: invalid process label: '1'"),
+            (["run", "--process", "P1."], "argument --process: invalid process label: 'P1.'"),
+            (["run", "--thread", "main"], "argument --thread: invalid thread label: 'main'"),
+            (["run", "--depth", "0"], "argument --depth: must be 1 or more"),
+            (["run", "--depth"], "argument --depth: expected one argument"),
+            (["run", "--only", "process_request,"], "argument --only: invalid name: ''"),
+            (["run", "--only", "a.b.c"], "argument --only: invalid name: 'a.b.c'"),
+            (["run", "--fold-idle=yes"], "argument --fold-idle: ignored explicit argument 'yes'"),
+            (["run", "--width", "10"], "argument --width: must be 0 (no cut) or at least 40"),
+            (["run", "--width", "-1"], "argument --width: must be 0 (no cut) or at least 40"),
+            (["serve", "--request", "0"], "argument --request: must be 1 or more"),
+            (["serve", "--width", "wide"], "argument --width: invalid int value: 'wide'"),
         ]
         for (arguments, reason) in cases {
             let result = try runTool(arguments)

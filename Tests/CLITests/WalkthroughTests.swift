@@ -13,6 +13,7 @@
 //   <!-- run: socketserver-trace run --server ThreadingTCPServer -->
 //       the command's standard output with NO_COLOR=1 (deterministic mode is the default);
 //       `| grep TEXT` (or `| grep -e A -e B`) keeps the lines containing TEXT, as grep would.
+//       With `--format mermaid` the block is fenced ```mermaid, so that GitHub draws it.
 //
 // The block is the fenced block on the line right after the marker. A failure names the file,
 // the marker and the first line that differs. To refresh every block after an intended change:
@@ -121,12 +122,13 @@ enum Walkthrough {
         return result
     }
 
-    /// The language a block of this kind is fenced with.
-    static func language(_ kind: WalkthroughBlock.Kind) -> String {
-        switch kind {
+    /// The language a block is fenced with: its kind's, and `mermaid` for a command that
+    /// prints a Mermaid diagram (which GitHub then draws).
+    static func language(_ block: WalkthroughBlock) -> String {
+        switch block.kind {
         case .swift: return "swift"
         case .python: return "python"
-        case .run: return ""
+        case .run: return block.argument.contains("--format mermaid") ? "mermaid" : ""
         }
     }
 
@@ -170,7 +172,7 @@ enum Walkthrough {
                         lines.replaceSubrange(open...close,
                             with: [lines[open].replacingOccurrences(of: opening, with: useFence)] + fresh + [useFence])
                     } else {
-                        lines.insert(contentsOf: [fence + language(kind)] + fresh + [fence], at: block.markerLine + 1)
+                        lines.insert(contentsOf: [fence + language(block)] + fresh + [fence], at: block.markerLine + 1)
                     }
                 }
                 try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
@@ -537,8 +539,8 @@ struct WalkthroughTests {
                     Issue.record("\(block): no fenced block right after the marker")
                 } else if let (open, _) = block.fence {
                     let language = Walkthrough.fenceOpening(try Walkthrough.lines(of: file)[open])!.language
-                    #expect(language == Walkthrough.language(block.kind),
-                            "\(block): fenced as ```\(language), expected ```\(Walkthrough.language(block.kind))")
+                    #expect(language == Walkthrough.language(block),
+                            "\(block): fenced as ```\(language), expected ```\(Walkthrough.language(block))")
                 }
             }
         }

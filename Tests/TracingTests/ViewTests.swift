@@ -364,41 +364,6 @@ struct ViewTests {
         }
     }
 
-    @Test("Mermaid: every line matches the grammar we target")
-    func mermaid() throws {
-        let text = renderMermaid(try SyntheticScenario.record())
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(lines.first == "sequenceDiagram")
-        let id = "[A-Za-z][A-Za-z0-9_]*"
-        let safe = "(?:[^#;%<>\"\\n]|#[A-Za-z0-9]+;)+"
-        let participant = try Regex("^    participant \(id) as \(safe)$")
-        let message = try Regex("^    \(id)(?:->>|-->>|-x)\(id): \(safe)$")
-        for line in lines.dropFirst() {
-            let text = String(line)
-            #expect(
-                text.wholeMatch(of: participant) != nil || text.wholeMatch(of: message) != nil,
-                "not Mermaid: \(text)")
-        }
-        #expect(text.contains("participant P1_T1 as P1/T1 Thread-1 (serve_forever)"))
-        #expect(text.contains("P0_T1->>P1_T1: fork P1"))
-        #expect(text.contains("#lt;socket.socket fd=FD"))
-        #expect(text.contains("P0_T3-xP0_T3: · · ✗ ValueError: boom"))
-    }
-
-    @Test("sequence: ASCII lanes, spawns as arrows, lines within 120 columns")
-    func sequence() throws {
-        let text = renderSequence(try SyntheticScenario.record())
-        let lines = text.split(separator: "\n")
-        #expect(lines.allSatisfy { $0.count <= 120 })
-        #expect(lines.first?.hasPrefix("o ") == true)
-        #expect(lines.contains { $0.hasPrefix("+->o") && $0.contains("start P0/T1 Thread-1 (serve_forever)") })
-        #expect(lines.contains { $0.contains("fork P1/T1") })
-        #expect(lines.contains { $0.contains("raise ValueError: boom") })
-        // The gutter is ASCII.
-        let gutters = lines.map { $0.prefix(12) }
-        #expect(gutters.allSatisfy { $0.allSatisfy(\.isASCII) })
-    }
-
     @Test("real-clock mode shows real pids, ports and times")
     func realClock() throws {
         let recording = try SyntheticScenario.record(deterministic: false)
