@@ -38,6 +38,15 @@ public final class Lock<Value>: @unchecked Sendable {
         return try body(&value)
     }
 
+    /// Runs `body` on the guarded value while holding the lock, moving `item` into it (a value
+    /// the body stores is then moved, not copied).
+    @inline(__always)
+    public func withLock<Item, R>(moving item: consuming Item, _ body: (inout Value, consuming Item) -> R) -> R {
+        lock()
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&value, item)
+    }
+
     /// Takes the lock; a thread that has to wait does so outside the fork gate.
     @inline(__always)
     private func lock() {

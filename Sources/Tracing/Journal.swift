@@ -64,12 +64,7 @@ final class Journal: @unchecked Sendable {
     // The runtime's exclusivity checks would cost a probe more than the rest of it (callgrind:
     // a fifth of a traced request); `lock` and the single owner thread already keep these
     // accesses apart, which the thread sanitizer checks.
-    private let lock = Lock()
-    /// The entries not yet flushed, in chunks of ``chunkSize``: a journal nobody flushes for a
-    /// long time grows by adding chunks, never by copying what it holds.
-    @exclusivity(unchecked) private var chunks: [[JournalEntry]] = []
-    @exclusivity(unchecked) private var last: [JournalEntry] = []
-    private static let chunkSize = 512
+    private let pending = Lock(Pending())
     /// The frames the thread is in, innermost last (owner thread only).
     @exclusivity(unchecked) private var stack: [OpenFrame]
     /// Whether a frame of `stack` is an accepting turn.
@@ -81,23 +76,34 @@ final class Journal: @unchecked Sendable {
         self.stack = stack
         thread = UInt(pthread_self())
         tid = currentThreadID()
-        last.reserveCapacity(Journal.chunkSize)
     }
 
-    /// Appends `entry`, stamped now (under the lock). It is moved in, not copied (a swap with
-    /// a placeholder): a call's description is a few hundred bytes with references in it.
-    @inline(__always)
-    private func append(_ entry: inout JournalEntry) {
-        lock.withLock {
-            if last.count == Journal.chunkSize {
-                chunks.append(last)
+    /// The entries not yet flushed, in chunks of ``chunkSize``: a journal nobody flushes for a
+    /// long time grows by adding chunks, never by copying what it holds.
+    struct Pending {
+        var chunks: [[JournalEntry]] = []
+        var last: [JournalEntry] = []
+        var retired = false
+        static let chunkSize = 512
+
+        /// Appends `entry`, stamped now.
+        @inline(__always)
+        mutating func append(_ entry: consuming JournalEntry) {
+            if last.count == Pending.chunkSize || last.capacity == 0 {
+                if !last.isEmpty { chunks.append(last) }
                 last = []
-                last.reserveCapacity(Journal.chunkSize)
+                last.reserveCapacity(Pending.chunkSize)
             }
             entry.time = traceClock()
-            last.append(JournalEntry.placeholder)
-            swap(&last[last.count - 1], &entry)
+            last.append(entry)
         }
+    }
+
+    /// Appends `entry`, stamped now under the lock, moved in rather than copied (a call's
+    /// description is a few hundred bytes with references in it).
+    @inline(__always)
+    private func append(_ entry: consuming JournalEntry) {
+        pending.withLock(moving: entry) { pending, entry in pending.append(entry) }
     }
 
     /// A call begins on the owning thread.
@@ -118,8 +124,7 @@ final class Journal: @unchecked Sendable {
             stack.append(OpenFrame(method: call.method, receiver: call.receiver, unnamed: call.function == nil))
             opened = true
         }
-        var entry = JournalEntry(time: 0, kind: .begin(consume call))
-        append(&entry)
+        append(JournalEntry(time: 0, kind: .begin(consume call)))
         return opened
     }
 
@@ -128,23 +133,22 @@ final class Journal: @unchecked Sendable {
     @inline(__always)
     func end(_ outcome: TraceOutcome) -> Bool {
         guard let frame = stack.popLast() else { return false }  // opened before recording began
-        var entry = JournalEntry(time: 0, kind: .end(outcome))
-        append(&entry)
+        append(JournalEntry(time: 0, kind: .end(outcome)))
         if frame.home { inHome = false }
         return frame.home
     }
 
     /// Takes the entries stamped at or before `cutoff`, oldest first.
     func take(upTo cutoff: UInt64) -> [JournalEntry] {
-        lock.withLock {
-            var all = chunks.flatMap { $0 }
-            all.append(contentsOf: last)
-            chunks = []
-            last.removeAll(keepingCapacity: true)
+        pending.withLock { p in
+            var all = p.chunks.flatMap { $0 }
+            all.append(contentsOf: p.last)
+            p.chunks = []
+            p.last.removeAll(keepingCapacity: true)
             guard let newest = all.last, newest.time > cutoff else { return all }
             var count = 0
             while count < all.count, all[count].time <= cutoff { count += 1 }
-            last.append(contentsOf: all[count...])  // stamped after the cut: the next flush's
+            p.last.append(contentsOf: all[count...])  // stamped after the cut: the next flush's
             all.removeSubrange(count...)
             return all
         }
@@ -153,16 +157,15 @@ final class Journal: @unchecked Sendable {
     /// Drops the entries and marks the journal as belonging to a recorder that is gone, so
     /// that its thread lets go of it (see ``JournalSet``).
     func retire() {
-        lock.withLock {
-            chunks = []
-            last = []
-            retired = true
+        pending.withLock { p in
+            p.chunks = []
+            p.last = []
+            p.retired = true
         }
     }
 
     /// Whether its recorder is gone (read when a thread's set is pruned).
-    private var retired = false
-    var isRetired: Bool { lock.withLock { retired } }
+    var isRetired: Bool { pending.withLock { $0.retired } }
 
     // MARK: - The current thread's journals
 
