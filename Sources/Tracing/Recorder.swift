@@ -3,8 +3,9 @@
 // CPython watches socketserver with `sys.setprofile`; the Swift port announces its calls through
 // `TraceRecorder` (SocketServer/TraceSeam.swift) and this class writes them down: one stack
 // per thread, request ids, thread and process labels, and the events of forked children, which
-// come back through a spool file before each child's `_exit`. What it keeps, and how a live
-// consumer takes it away request by request, is in RecorderState.swift.
+// come back through a spool file before each child's `_exit`. A probe only appends to its
+// thread's journal (Journal.swift); what the recorder keeps once the journals are replayed, and
+// how a live consumer takes it away request by request, is in RecorderState.swift.
 import Glibc
 import SocketServer
 import Sockets
@@ -24,8 +25,9 @@ import Synchronization
 /// of kept. So what a live recorder holds is what is still running, not what ran, plus what
 /// the consumer has not taken yet; `maxUntaken` bounds the latter.
 ///
-/// State: everything mutable is in `state`, a ``Lock`` (a pthread mutex, which the thread
-/// sanitizer sees). A forked child never touches its
+/// State: a probe appends to its own thread's journal (Journal.swift) and returns; everything
+/// else is in `state`, a ``Lock`` (a pthread mutex, which the thread sanitizer sees), into which
+/// every other method first replays the journals (a flush). A forked child never touches its
 /// parent's mutex (another parent thread may have held it at the fork): `childDidStart`
 /// returns a new recorder, made from what `processWillFork` copied, that keeps the child's
 /// events in memory and writes them to the parent's spool file in one `write()` at
