@@ -23,60 +23,8 @@ enum SpoolCodec {
     /// One record holding `report`.
     static func encode(_ report: ChildReport) -> [UInt8] {
         var out = SpoolWriter()
-        out.put("1")  // format version
-        out.put(report.processes.count)
-        for process in report.processes {
-            out.put(process.label)
-            out.put(Int(process.pid))
-            out.put(process.parent ?? "")
-            out.put(process.exitStatus.map { Int($0) })
-        }
-        out.put(report.threads.count)
-        for thread in report.threads {
-            out.put(thread.process)
-            out.put(thread.label)
-            out.put(thread.name)
-            out.put(Int(thread.pid))
-            out.put(Int(thread.tid))
-        }
-        out.put(report.spawns.count)
-        for spawn in report.spawns {
-            out.put(spawn.kind.rawValue)
-            out.put(spawn.process)
-            out.put(spawn.thread)
-            out.put(spawn.name)
-            out.put(spawn.parentProcess)
-            out.put(spawn.parentThread)
-            out.put(spawn.parentFrame?.process ?? "")
-            out.put(spawn.parentFrame?.number)
-            out.put(spawn.position)
-            out.put(spawn.depth)
-            out.put(spawn.request)
-            out.put(String(spawn.time))
-            out.put(spawn.started ? 1 : 0)
-        }
-        out.put(report.events.count)
-        for event in report.events {
-            out.put(event.kind.rawValue)
-            out.put(event.function)
-            out.put(event.definingClass)
-            out.put(event.selfClass)
-            out.put(event.method)
-            out.put(event.swift)
-            out.put(event.pyLine)
-            out.put(event.process)
-            out.put(event.thread)
-            out.put(Int(event.pid))
-            out.put(Int(event.tid))
-            out.put(event.request)
-            out.put(event.depth)
-            out.put(String(event.time))
-            out.put(event.detail)
-            out.put(event.frame.process)
-            out.put(event.frame.number)
-            out.put(event.swiftFile ?? "")
-            out.put(event.swiftLine)
-        }
+        var copy = report
+        try? copy.code(&out)  // a writer never throws (only a reader finds fields that do not parse)
         var record = Array("R\(out.bytes.count)\n".utf8)
         record.append(contentsOf: out.bytes)
         return record
@@ -99,7 +47,9 @@ enum SpoolCodec {
         guard bytes.count - cursor >= length else { return .incomplete }
         var reader = SpoolReader(bytes: bytes, offset: cursor, end: cursor + length)
         do {
-            return .report(try reader.report(), next: cursor + length)
+            var report = ChildReport(processes: [], threads: [], spawns: [], events: [])
+            try report.code(&reader)
+            return .report(report, next: cursor + length)
         } catch {
             return .skip(next: cursor + length)
         }
@@ -143,13 +93,162 @@ enum SpoolCodec {
     }
 }
 
+// MARK: - One list of fields per record type
+
+/// What a record's fields are written by and read by: each record type lists its fields once,
+/// in `code(_:)`, and the same list writes (``SpoolWriter``) and reads (``SpoolReader``).
+protocol SpoolCoder {
+    /// A text field.
+    mutating func code(_ text: inout String) throws(SpoolReader.Corrupt)
+    /// A list: its count, then each item (read into copies of `blank`).
+    mutating func code<Item: SpoolRecord>(_ items: inout [Item], blank: Item) throws(SpoolReader.Corrupt)
+}
+
+/// A type with a list of fields in a spool record.
+protocol SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt)
+}
+
+extension SpoolCoder {
+    /// A number field.
+    mutating func code<N: FixedWidthInteger>(_ number: inout N) throws(SpoolReader.Corrupt) {
+        var text = String(number)
+        try code(&text)
+        guard let value = N(text) else { throw SpoolReader.Corrupt() }
+        number = value
+    }
+
+    /// An optional number: empty for nil.
+    mutating func code<N: FixedWidthInteger>(_ number: inout N?) throws(SpoolReader.Corrupt) {
+        var text = number.map { String($0) } ?? ""
+        try code(&text)
+        if text.isEmpty { number = nil; return }
+        guard let value = N(text) else { throw SpoolReader.Corrupt() }
+        number = value
+    }
+
+    /// An optional text: empty for nil.
+    mutating func code(_ text: inout String?) throws(SpoolReader.Corrupt) {
+        var field = text ?? ""
+        try code(&field)
+        text = field.isEmpty ? nil : field
+    }
+
+    /// A flag: 1 or 0.
+    mutating func code(_ flag: inout Bool) throws(SpoolReader.Corrupt) {
+        var number = flag ? 1 : 0
+        try code(&number)
+        flag = number != 0
+    }
+
+    /// An enumeration by its raw text.
+    mutating func code<K: RawRepresentable>(_ kind: inout K) throws(SpoolReader.Corrupt) where K.RawValue == String {
+        var text = kind.rawValue
+        try code(&text)
+        guard let value = K(rawValue: text) else { throw SpoolReader.Corrupt() }
+        kind = value
+    }
+
+    /// An optional frame: its process (empty for nil) and number.
+    mutating func code(_ frame: inout TraceFrameID?) throws(SpoolReader.Corrupt) {
+        var process = frame?.process
+        var number = frame?.number
+        try code(&process)
+        try code(&number)
+        frame = process.flatMap { process in number.map { TraceFrameID(process: process, number: $0) } }
+    }
+}
+
+extension ChildReport: SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt) {
+        var version = "1"
+        try coder.code(&version)
+        guard version == "1" else { throw SpoolReader.Corrupt() }
+        try coder.code(&processes, blank: TraceProcess(label: "", pid: 0, parent: nil, exitStatus: nil))
+        try coder.code(&threads, blank: TraceThread(process: "", label: "", name: "", pid: 0, tid: 0))
+        try coder.code(
+            &spawns,
+            blank: TraceSpawn(
+                kind: .thread, process: "", thread: "", name: "", parentProcess: "", parentThread: "",
+                parentFrame: nil, position: 0, depth: 0, request: nil, time: 0, started: false))
+        try coder.code(
+            &events,
+            blank: TraceEvent(
+                seq: 0, kind: .call, function: "", definingClass: "", selfClass: "", method: "",
+                swift: "", pyLine: nil, process: "", thread: "", pid: 0, tid: 0, request: nil,
+                depth: 0, time: 0, detail: "", frame: TraceFrameID(process: "", number: 0)))
+    }
+}
+
+extension TraceProcess: SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt) {
+        try coder.code(&label)
+        try coder.code(&pid)
+        try coder.code(&parent)
+        try coder.code(&exitStatus)
+    }
+}
+
+extension TraceThread: SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt) {
+        try coder.code(&process)
+        try coder.code(&label)
+        try coder.code(&name)
+        try coder.code(&pid)
+        try coder.code(&tid)
+    }
+}
+
+extension TraceSpawn: SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt) {
+        try coder.code(&kind)
+        try coder.code(&process)
+        try coder.code(&thread)
+        try coder.code(&name)
+        try coder.code(&parentProcess)
+        try coder.code(&parentThread)
+        try coder.code(&parentFrame)
+        try coder.code(&position)
+        try coder.code(&depth)
+        try coder.code(&request)
+        try coder.code(&time)
+        try coder.code(&started)
+    }
+}
+
+extension TraceEvent: SpoolRecord {
+    mutating func code<C: SpoolCoder>(_ coder: inout C) throws(SpoolReader.Corrupt) {
+        try coder.code(&kind)
+        try coder.code(&function)
+        try coder.code(&definingClass)
+        try coder.code(&selfClass)
+        try coder.code(&method)
+        try coder.code(&swift)
+        try coder.code(&pyLine)
+        try coder.code(&process)
+        try coder.code(&thread)
+        try coder.code(&pid)
+        try coder.code(&tid)
+        try coder.code(&request)
+        try coder.code(&depth)
+        try coder.code(&time)
+        try coder.code(&detail)
+        var frameProcess = frame.process
+        try coder.code(&frameProcess)
+        try coder.code(&frame.number)
+        frame.process = frameProcess
+        try coder.code(&swiftFile)
+        try coder.code(&swiftLine)
+    }
+}
+
 /// Builds the netstrings of a record.
-struct SpoolWriter {
+struct SpoolWriter: SpoolCoder {
     /// The bytes so far.
     var bytes: [UInt8] = []
 
-    /// A text field.
-    mutating func put(_ text: String) {
+    /// Writes a text field (the value stays as it is).
+    mutating func code(_ text: inout String) {
         let utf8 = text.utf8
         bytes.append(contentsOf: String(utf8.count).utf8)
         bytes.append(UInt8(ascii: ":"))
@@ -157,15 +256,16 @@ struct SpoolWriter {
         bytes.append(UInt8(ascii: ","))
     }
 
-    /// A number field.
-    mutating func put(_ number: Int) { put(String(number)) }
-
-    /// An optional number: empty for nil.
-    mutating func put(_ number: Int?) { put(number.map { String($0) } ?? "") }
+    /// Writes the count, then each item.
+    mutating func code<Item: SpoolRecord>(_ items: inout [Item], blank: Item) throws(SpoolReader.Corrupt) {
+        var count = items.count
+        try code(&count)
+        for index in items.indices { try items[index].code(&self) }
+    }
 }
 
 /// Reads the netstrings of one record.
-struct SpoolReader {
+struct SpoolReader: SpoolCoder {
     /// A field that does not parse.
     struct Corrupt: Error {}
 
@@ -191,97 +291,21 @@ struct SpoolReader {
         return bytes[offset..<offset + length]
     }
 
-    /// A text field.
-    mutating func string() throws(Corrupt) -> String {
-        String(decoding: try field(), as: UTF8.self)
+    /// Reads a text field into `text`.
+    mutating func code(_ text: inout String) throws(Corrupt) {
+        text = String(decoding: try field(), as: UTF8.self)
     }
 
-    /// A text field, nil when empty.
-    mutating func optionalString() throws(Corrupt) -> String? {
-        let text = try string()
-        return text.isEmpty ? nil : text
-    }
-
-    /// A number field.
-    mutating func int() throws(Corrupt) -> Int {
-        guard let number = Int(try string()) else { throw Corrupt() }
-        return number
-    }
-
-    /// A number field, nil when empty.
-    mutating func optionalInt() throws(Corrupt) -> Int? {
-        let text = try string()
-        if text.isEmpty { return nil }
-        guard let number = Int(text) else { throw Corrupt() }
-        return number
-    }
-
-    /// A 32-bit number field (pids, tids, statuses).
-    mutating func int32() throws(Corrupt) -> Int32 {
-        guard let number = Int32(exactly: try int()) else { throw Corrupt() }
-        return number
-    }
-
-    /// An unsigned 64-bit number field (times).
-    mutating func uint64() throws(Corrupt) -> UInt64 {
-        guard let number = UInt64(try string()) else { throw Corrupt() }
-        return number
-    }
-
-    /// A count of items that follow (bounded by what the record can hold).
-    mutating func count() throws(Corrupt) -> Int {
-        let number = try int()
-        guard number >= 0, number <= end - offset else { throw Corrupt() }
-        return number
-    }
-
-    /// The whole record.
-    mutating func report() throws(Corrupt) -> ChildReport {
-        guard try string() == "1" else { throw Corrupt() }
-        var report = ChildReport(processes: [], threads: [], spawns: [], events: [])
-        for _ in 0..<(try count()) {
-            report.processes.append(
-                TraceProcess(
-                    label: try string(), pid: try int32(), parent: try optionalString(),
-                    exitStatus: try optionalInt().flatMap { Int32(exactly: $0) }))
+    /// Reads the count (bounded by what the record can still hold), then each item.
+    mutating func code<Item: SpoolRecord>(_ items: inout [Item], blank: Item) throws(Corrupt) {
+        var count = 0
+        try code(&count)
+        guard count >= 0, count <= end - offset else { throw Corrupt() }
+        items = []
+        for _ in 0..<count {
+            var item = blank
+            try item.code(&self)
+            items.append(item)
         }
-        for _ in 0..<(try count()) {
-            report.threads.append(
-                TraceThread(
-                    process: try string(), label: try string(), name: try string(),
-                    pid: try int32(), tid: try int32()))
-        }
-        for _ in 0..<(try count()) {
-            guard let kind = TraceSpawn.Kind(rawValue: try string()) else { throw Corrupt() }
-            let process = try string()
-            let thread = try string()
-            let name = try string()
-            let parentProcess = try string()
-            let parentThread = try string()
-            let frameProcess = try optionalString()
-            let frameNumber = try optionalInt()
-            let frame = frameProcess.flatMap { process in
-                frameNumber.map { TraceFrameID(process: process, number: $0) }
-            }
-            report.spawns.append(
-                TraceSpawn(
-                    kind: kind, process: process, thread: thread, name: name,
-                    parentProcess: parentProcess, parentThread: parentThread, parentFrame: frame,
-                    position: try int(), depth: try int(), request: try optionalInt(),
-                    time: try uint64(), started: try int() != 0))
-        }
-        for _ in 0..<(try count()) {
-            guard let kind = TraceEvent.Kind(rawValue: try string()) else { throw Corrupt() }
-            report.events.append(
-                TraceEvent(
-                    seq: 0, kind: kind, function: try string(), definingClass: try string(),
-                    selfClass: try string(), method: try string(), swift: try string(),
-                    pyLine: try optionalInt(), process: try string(), thread: try string(),
-                    pid: try int32(), tid: try int32(), request: try optionalInt(),
-                    depth: try int(), time: try uint64(), detail: try string(),
-                    frame: TraceFrameID(process: try string(), number: try int()),
-                    swiftFile: try optionalString(), swiftLine: try optionalInt()))
-        }
-        return report
     }
 }
