@@ -285,6 +285,16 @@ public struct TraceArguments: Sendable, Equatable, CustomStringConvertible,
     /// Whether there is nothing to show.
     public var isEmpty: Bool { storage == .none }
 
+    /// The named values, in order; nil when the arguments were given as text.
+    public var namedValues: [(name: TraceName, value: TraceValue)]? {
+        switch storage {
+        case .none: return []
+        case .one(let name, let value): return [(name, value)]
+        case .two(let a, let x, let b, let y): return [(a, x), (b, y)]
+        case .text: return nil
+        }
+    }
+
     /// The arguments as a trace shows them: `request=<socket fd=5>, client_address=(...)`.
     public var description: String {
         switch storage {

@@ -275,7 +275,7 @@ private struct CausalBuilder {
     private mutating func normalizeNode(_ node: CausalNode, _ visited: inout Set<LaneID>) {
         switch node.content {
         case .frame(let event), .orphan(let event):
-            node.detail = normalizer.detail(event.detail, request: event.request)
+            node.detail = normalizer.detail(of: event)
         case .spawn(let spawn):
             node.detail = normalizer.name(spawn.name)
             normalizeLane(spawn.lane, &visited)
@@ -283,8 +283,7 @@ private struct CausalBuilder {
         for child in node.children { normalizeNode(child, &visited) }
         if let end = node.end {
             node.endDetail = normalizer.detail(
-                end.detail, request: end.request,
-                descriptorResult: end.method == "fileno" && end.kind == .return)
+                of: end, descriptorResult: end.method == "fileno" && end.kind == .return)
         }
     }
 

@@ -6,7 +6,14 @@
 // causal order (which is itself deterministic): `('127.0.0.1', PORT1)`, `fd=FD2`, `<tmp1>`,
 // `Thread-3`, `P1` for a pid. Whatever the mode, control and direction-changing characters are
 // escaped so that nothing a client sends can drive the reader's terminal.
+//
+// Where the recording has an event's values (the port's own calls), the descriptors, ports and
+// pids among them are renamed by a switch over those values; text (a string, the bytes, a
+// user's own detail, a forked child's events) is scanned for them. Both give the same names in
+// the same order, so a detail reads the same whichever way it was made.
 import Glibc
+import SocketServer
+import Sockets
 
 /// Renames the run-specific values of details by first appearance, and escapes unsafe
 /// characters.
@@ -50,6 +57,78 @@ struct DetailNormalizer {
             return "-> FD\(descriptorName(number, request: request))"
         }
         return rename(Array(safe.utf8), request: request)
+    }
+
+    /// An event's detail as views show it: from its values where the recording has them,
+    /// else from its text (``detail(_:request:descriptorResult:)``).
+    mutating func detail(of event: TraceEvent, descriptorResult: Bool = false) -> String {
+        let scanned = { (me: inout DetailNormalizer) in
+            me.detail(event.detail, request: event.request, descriptorResult: descriptorResult)
+        }
+        guard enabled, let values = event.values else { return scanned(&self) }
+        switch values {
+        case .arguments(let arguments):
+            guard let named = arguments.namedValues, named.allSatisfy({ Self.isTyped($0.value) }) else {
+                return scanned(&self)
+            }
+            return named.map { "\($0.name)=" + render($0.value, request: event.request) }.joined(separator: ", ")
+        case .result(let value):
+            guard Self.isTyped(value) else { return scanned(&self) }
+            if descriptorResult, case .int(let number) = value, number >= 0 {
+                return "-> FD\(descriptorName(number, request: event.request))"
+            }
+            return "-> " + render(value, request: event.request)
+        }
+    }
+
+    /// Whether a value holds no text made at capture (which only the scan can read).
+    private static func isTyped(_ value: TraceValue) -> Bool {
+        switch value {
+        case .text: return false
+        case .tuple(let items): return items.allSatisfy(isTyped)
+        default: return true
+        }
+    }
+
+    /// One value with its run-specific parts renamed.
+    private mutating func render(_ value: TraceValue, request: Int?) -> String {
+        switch value {
+        case .socket(let fd):
+            guard fd >= 0 else { return "<socket fd=\(fd)>" }  // closed: nothing to rename
+            return "<socket fd=FD\(descriptorName(fd, request: request))>"
+        case .address(.inet(let host, let port)):
+            guard let host = quotedHost(host) else { break }
+            return "(\(host), \(portName(port)))"
+        case .address(.inet6(let host, let port, let flowinfo, let scopeID)):
+            guard let host = quotedHost(host) else { break }
+            return "(\(host), \(portName(port)), \(flowinfo), \(scopeID))"
+        case .int(let number):
+            let digits = String(number.magnitude)
+            return (number < 0 ? "-" : "") + (pids[digits] ?? digits)
+        case .tuple(let items):
+            let texts = items.map { render($0, request: request) }
+            return texts.count == 1 ? "(\(texts[0]),)" : "(\(texts.joined(separator: ", ")))"
+        default:
+            break
+        }
+        return rename(Array(escapeUnsafeCharacters(value.description).utf8), request: request)
+    }
+
+    /// A host's repr with its own text renamed, when the text rule would see a port after it
+    /// (a single-quoted repr on one line); nil otherwise, so that the value is scanned whole.
+    private mutating func quotedHost(_ host: String) -> String? {
+        let repr = escapeUnsafeCharacters(pyStrRepr(host))
+        guard repr.hasPrefix("'"), !host.contains("'"), !repr.contains("\n") else { return nil }
+        return rename(Array(repr.utf8), request: nil)
+    }
+
+    /// `PORTn` by first appearance; port 0 (ask the system for one) stays as it is.
+    private mutating func portName(_ port: Int) -> String {
+        guard port != 0 else { return "0" }
+        let key = String(port)
+        let number = ports[key] ?? ports.count + 1
+        ports[key] = number
+        return "PORT\(number)"
     }
 
     /// A thread or process name as views show it (`Thread-N` renumbered).

@@ -1055,12 +1055,20 @@ struct RecorderState {
                 function = "\(receiverClass).\(method)"
                 definingClass = receiverClass
             }
-            let detail: String
+            var detail: String
+            var values: TraceEventValues? = nil
             switch raw.outcome {
-            case nil: detail = shortDetail(frame.arguments.description)
-            case .returned(let value)?: detail = "-> " + shortDetail(value.description)
-            case .raised(let line)?: detail = shortDetail(line)
+            case nil:
+                detail = frame.arguments.description
+                values = .arguments(frame.arguments)
+            case .returned(let value)?:
+                detail = value.description
+                values = .result(value)
+            case .raised(let line)?: detail = line
             }
+            let cut = shortDetail(detail)
+            if cut.utf8.count != detail.utf8.count { values = nil }  // the text no longer says it all
+            detail = raw.outcome.map { if case .returned = $0 { return "-> " + cut } else { return cut } } ?? cut
             let lane = lanes[frame.lane]
             result.append(
                 TraceEvent(
@@ -1071,6 +1079,7 @@ struct RecorderState {
                     request: raw.request, depth: frame.depth, time: raw.time, detail: detail,
                     frame: TraceFrameID(process: frame.owner ?? process, number: frame.number),
                     swiftFile: frame.source.map { names.text($0.file) }, swiftLine: frame.source?.line))
+            result[result.count - 1].values = values
         }
         return result
     }

@@ -6,6 +6,8 @@
 // came from (spawn links), so that a view can nest a worker's calls under the call that
 // started it.
 
+import SocketServer
+
 /// Which frame an event belongs to: the process that opened it and a number unique there.
 ///
 /// A forked child opens its frames under its own process label, so numbers never clash with
@@ -79,6 +81,11 @@ public struct TraceEvent: Sendable, Equatable {
     public var swiftFile: String?
     /// The line of the probe in ``swiftFile``.
     public var swiftLine: Int?
+    /// What ``detail`` was made from, when the recorder has it: the call's arguments or the
+    /// returned value, typed (views rename run-specific values from these rather than from the
+    /// text). Nil for a raise, for a detail that was cut, and for a forked child's events, which
+    /// come back as text.
+    public var values: TraceEventValues? = nil
 
     /// Makes an event.
     public init(
@@ -107,6 +114,14 @@ public struct TraceEvent: Sendable, Equatable {
         self.swiftFile = swiftFile
         self.swiftLine = swiftLine
     }
+}
+
+/// The typed values behind an event's detail.
+public enum TraceEventValues: Sendable, Equatable {
+    /// A call's arguments.
+    case arguments(TraceArguments)
+    /// A return's value.
+    case result(TraceValue)
 }
 
 /// One process of a recording.
