@@ -18,6 +18,7 @@
 import Glibc
 import SocketServer
 import Sockets
+import Synchronization
 
 /// One thing a probe announced, and when.
 struct JournalEntry {
@@ -83,7 +84,6 @@ final class Journal: @unchecked Sendable {
     struct Pending {
         var chunks: [[JournalEntry]] = []
         var last: [JournalEntry] = []
-        var retired = false
         static let chunkSize = 512
 
         /// Appends `entry`, stamped now.
@@ -154,18 +154,25 @@ final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` while holding the journal's lock (a test holds it across a fork, as a flush
+    /// on another thread may).
+    func holdingLock<R>(_ body: () -> R) -> R { pending.withLock { _ in body() } }
+
     /// Drops the entries and marks the journal as belonging to a recorder that is gone, so
     /// that its thread lets go of it (see ``JournalSet``).
     func retire() {
         pending.withLock { p in
             p.chunks = []
             p.last = []
-            p.retired = true
         }
+        retired.store(true, ordering: .releasing)
     }
 
-    /// Whether its recorder is gone (read when a thread's set is pruned).
-    var isRetired: Bool { pending.withLock { $0.retired } }
+    /// Whether its recorder is gone (read when a thread's set is pruned). An atomic, not under
+    /// the lock: a forked child prunes its set, and a parent's flush may have held the lock of
+    /// one of the journals in it at the fork.
+    var isRetired: Bool { retired.load(ordering: .acquiring) }
+    private let retired = Atomic<Bool>(false)
 
     // MARK: - The current thread's journals
 

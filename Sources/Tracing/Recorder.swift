@@ -155,6 +155,9 @@ public final class Recorder: TraceRecorder {
         if withFlushedState({ $0.completed.count }) >= limit { waitForConsumer(limit) }
     }
 
+    /// The current thread's journal for this recorder, if it has recorded here.
+    func currentJournal() -> Journal? { Journal.current(for: serial) }
+
     /// Makes the current thread's journal for this recorder and registers it.
     @inline(never)
     private func newJournal() -> Journal {

@@ -372,6 +372,7 @@ struct RecorderForkTests {
     static let tests = [
         FreshProcessTest("a forked child's events reach the parent's recording under P1", forkBody),
         FreshProcessTest("a child's own child reports to the same spool as P1.1", grandchildBody),
+        FreshProcessTest("a child starts recording although a flush held the forking thread's journal at the fork", heldJournalBody),
     ]
 
     @Test("in a fresh process", arguments: tests.map(\.name))
@@ -427,6 +428,42 @@ struct RecorderForkTests {
         #expect(zip(recording.events, recording.events.dropFirst()).allSatisfy { $0.time <= $1.time })
         // Taking a second snapshot reads nothing twice.
         #expect(recorder.recording() == recording)
+    }
+
+    /// Another thread holds the lock of the forking thread's journal (as a flush on a consumer
+    /// thread may) while the fork happens: the child, which inherits the lock held for ever,
+    /// must not touch it on its way to a recorder of its own.
+    static func heldJournalBody() throws {
+        let recorder = Recorder()
+        let server = TraceTarget()
+        traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "S") {
+            let token = recorder.processWillFork()
+            let journal = recorder.currentJournal()!
+            let holding = Event()
+            let release = Event()
+            let holder = PThread(name: "holder") {
+                journal.holdingLock {
+                    holding.set()
+                    _ = release.wait(20)
+                }
+            }
+            try! holder.start()
+            #expect(holding.wait(10))
+            let pid = Glibc.fork()
+            if pid == 0 {
+                let child = recorder.childDidStart(inherited: token)
+                traceCall(child, "BaseServer.finish_request", line: 360, on: server, as: "S")
+                child.childWillExit(status: 0)
+                Glibc._exit(0)
+            }
+            let status = waitForChild(pid, seconds: 10)
+            #expect(status != nil, "the child (pid \(pid)) was stuck and had to be killed")
+            #expect(exitedCleanly(status))
+            release.set()
+            try! holder.join()
+            recorder.processDidFork(child: pid, inherited: token)
+        }
+        #expect(recorder.recording().events.contains { $0.process == "P1" && $0.function == "BaseServer.finish_request" })
     }
 
     static func grandchildBody() throws {
