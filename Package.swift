@@ -30,7 +30,7 @@ let package = Package(
         // its text rules from Diagrams).
         .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
         .executableTarget(
-            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets"]),
+            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets", "Processes"]),
         // The benchmark: a load generator, a driver that runs each server as a process of its
         // own, the design floor (the same system calls with no framework) and CPython's rows.
         .executableTarget(
