@@ -355,6 +355,7 @@ private struct JSONParser {
                 // A lone surrogate is no scalar: it shows as the replacement character.
                 scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
             default:
+                index -= 1
                 throw fail("unknown escape")
             }
             run = index

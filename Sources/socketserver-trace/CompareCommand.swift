@@ -88,7 +88,7 @@ extension CLI {
 
     static func compare(_ settings: CompareSettings) throws {
         let scenario = settings.scenario
-        let cpython = try cpythonToCompare(settings.python)
+        // The recorded trace first: a file that cannot be read fails before anything runs.
         var recordedPort: Recording? = nil
         if let path = settings.portTrace {
             guard let text = readSmallFile(path) else {
@@ -100,6 +100,7 @@ extension CLI {
                 throw ToolError("argument --port-trace: \(pyStrRepr(path)): \(error)")
             }
         }
+        let cpython = try cpythonToCompare(settings.python)
         let words = scenarioWords(scenario)
         let cpythonRun = try TracedPython(
             python: cpython.executable, script: .shipped(name: "socketserver_scenario.py", text: cpythonScenarioSource),
