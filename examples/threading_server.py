@@ -29,11 +29,16 @@ def ask(address, word):
         return client.makefile("rb").readline()
 
 
-if __name__ == "__main__":
-    with LoopbackOnlyServer(("127.0.0.1", 0), UpperHandler) as server:
+def serve_two_clients(server_class):
+    """Serve on a thread of its own, ask two questions, shut down."""
+    with server_class(("127.0.0.1", 0), UpperHandler) as server:
         serving = threading.Thread(target=server.serve_forever)
         serving.start()
         for word in [b"hello", b"world"]:
             print(ask(server.server_address, word))
         server.shutdown()
         serving.join()
+
+
+if __name__ == "__main__":
+    serve_two_clients(LoopbackOnlyServer)

@@ -16,7 +16,7 @@ func tracePython(_ script: String, _ options: [String] = [], timeout: Double = 6
         environment: ["PYENV_VERSION": "3.13.0"], timeout: timeout)
 }
 
-/// The line of `text` in the source of examples/`script` (1-based), for `def NAME`.
+/// The line (1-based) of `def NAME` in examples/`script`.
 func defLine(_ script: String, _ name: String) throws -> Int {
     let source = try String(contentsOfFile: examplesDirectory + "/" + script, encoding: .utf8)
     let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
@@ -92,8 +92,10 @@ struct PythonCommandTests {
         let script = "forking_server.py"
         let tree = try tracePython(script)
         #expect(tree.status == 0, "\(tree.stderr)")
-        let handle = try defLine(script, "handle")
+        // The handler and the clients are threading_server.py's, imported.
+        let handle = try defLine("threading_server.py", "handle"), verify = try defLine(script, "verify_request")
         for expected in [
+            "P0 T1        verify_request  LoopbackOnlyServer  :\(verify)  request=<socket fd=FD2>",
             "P0 T1        process_request  ForkingMixIn  :610", "P0 T1          ⇢ P1 fork, os._exit(0)",
             "P1 T1            finish_request  BaseServer  :360", "P1 T1                handle  UpperHandler  :\(handle)\n",
             "P1 T1            shutdown_request  TCPServer  :508", "P0 T1          ⇢ P2 fork, os._exit(0)",
