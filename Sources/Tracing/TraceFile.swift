@@ -141,30 +141,28 @@ private struct TraceFileReader {
 private struct TraceLine {
     let fields: [String: JSONValue]
 
-    func string(_ name: String) throws(JSONError) -> String {
-        guard let value = try optionalString(name) else { throw JSONError("no \(name) field") }
-        return value
-    }
+    func string(_ name: String) throws(JSONError) -> String { try required(name, try optionalString(name)) }
 
     func optionalString(_ name: String) throws(JSONError) -> String? {
-        switch fields[name] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        default: throw JSONError("\(name) is not a string")
-        }
+        try optional(name, "a string") { if case .string(let text) = $0 { text } else { nil } }
     }
 
-    func int(_ name: String) throws(JSONError) -> Int {
-        guard let value = try optionalInt(name) else { throw JSONError("no \(name) field") }
-        return value
-    }
+    func int(_ name: String) throws(JSONError) -> Int { try required(name, try optionalInt(name)) }
 
     func optionalInt(_ name: String) throws(JSONError) -> Int? {
-        switch fields[name] {
-        case nil, .null?: return nil
-        case .integer(let number)?: return number
-        default: throw JSONError("\(name) is not an integer")
-        }
+        try optional(name, "an integer") { if case .integer(let number) = $0 { number } else { nil } }
+    }
+
+    /// The field `name` as `extract` reads it; nil when it is absent or null.
+    private func optional<T>(_ name: String, _ kind: String, _ extract: (JSONValue) -> T?) throws(JSONError) -> T? {
+        guard let value = fields[name], value != .null else { return nil }
+        guard let read = extract(value) else { throw JSONError("\(name) is not \(kind)") }
+        return read
+    }
+
+    private func required<T>(_ name: String, _ value: T?) throws(JSONError) -> T {
+        guard let value else { throw JSONError("no \(name) field") }
+        return value
     }
 }
 
@@ -222,52 +220,24 @@ private struct JSONParser {
         guard index < bytes.count else { throw fail("expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            index += 1
             var fields: [String: JSONValue] = [:]
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(fields)
-            }
-            while true {
-                skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-                let key = try string()
-                skipSpace()
-                try expect(":")
-                fields[key] = try value(depth: depth + 1)
-                skipSpace()
-                guard index < bytes.count else { throw fail("unclosed object") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                } else if bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .object(fields)
-                } else {
-                    throw fail("expected , or }")
+            try items(closedBy: UInt8(ascii: "}"), "object") { (parser: inout JSONParser) throws(JSONError) in
+                parser.skipSpace()
+                guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                    throw parser.fail("expected a key")
                 }
+                let key = try parser.string()
+                parser.skipSpace()
+                try parser.expect(":")
+                fields[key] = try parser.value(depth: depth + 1)
             }
+            return .object(fields)
         case UInt8(ascii: "["):
-            index += 1
-            var items: [JSONValue] = []
-            skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(items)
+            var elements: [JSONValue] = []
+            try items(closedBy: UInt8(ascii: "]"), "array") { (parser: inout JSONParser) throws(JSONError) in
+                elements.append(try parser.value(depth: depth + 1))
             }
-            while true {
-                items.append(try value(depth: depth + 1))
-                skipSpace()
-                guard index < bytes.count else { throw fail("unclosed array") }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                } else if bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(items)
-                } else {
-                    throw fail("expected , or ]")
-                }
-            }
+            return .array(elements)
         case UInt8(ascii: "\""):
             return .string(try string())
         case UInt8(ascii: "t"):
@@ -281,6 +251,32 @@ private struct JSONParser {
             return .null
         default:
             return try number()
+        }
+    }
+
+    /// The items of an object or an array, from its opening bracket (the index is on it) to
+    /// `close`: `item` reads one; commas separate them.
+    mutating func items(
+        closedBy close: UInt8, _ what: String, _ item: (inout JSONParser) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == close {
+            index += 1
+            return
+        }
+        while true {
+            try item(&self)
+            skipSpace()
+            guard index < bytes.count else { throw fail("unclosed \(what)") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == close {
+                index += 1
+                return
+            } else {
+                throw fail("expected , or \(Character(Unicode.Scalar(close)))")
+            }
         }
     }
 

@@ -111,6 +111,7 @@ extension CLI {
             throw ToolError("CPython's side of the scenario \(how):\n\(cpythonRun.errors)")
         }
         let port = try recordedPort ?? recordScenario(scenario, deterministic: true, quiet: true).0
+        // Part 4 of issue 10 (narrowing options) would filter both recordings here.
         let (text, lanes) = renderComparison(
             cpythonRun.recording, port, names: ("CPython \(cpython.version)", "the port"))
         try write(

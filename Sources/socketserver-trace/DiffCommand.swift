@@ -47,6 +47,7 @@ extension CLI {
             scenario.serverName = name
             recordings.append(try recordScenario(scenario, deterministic: true, quiet: true).0)
         }
+        // Part 4 of issue 10 (narrowing options) would filter both recordings here.
         try write(renderServerDiff(recordings[0], recordings[1], names: (settings.servers[0], settings.servers[1])))
     }
 }

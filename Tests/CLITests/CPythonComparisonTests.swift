@@ -293,6 +293,12 @@ struct CompareErrorTests {
         #expect(
             result.stderr == "socketserver-trace: error: argument --python: '/nonexistent/python3' does not run as Python\n",
             "\(result.stderr)")
+        // None named, and no python3 on PATH.
+        let none = try runTool(["compare"], environment: ["PATH": "/nonexistent"])
+        #expect(none.status == 1)
+        #expect(
+            none.stderr == "socketserver-trace: error: no CPython 3.13 to compare with: `PYENV_VERSION=3.13.0 python3` does not run; name one with --python PATH\n",
+            "\(none.stderr)")
         // Something that runs, but is no Python.
         let notPython = try runTool(["compare", "--python", "/bin/true"])
         #expect(notPython.status == 1)
