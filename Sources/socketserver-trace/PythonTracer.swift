@@ -144,23 +144,24 @@ let pythonTracerSource = #"""
 
 
     def _classify(code):
-        """What a code object is: (defining class, qualified name, first argument) for a function
-        of socketserver.py; (None, None, first argument) for one that may be a method of the
-        program's own subclasses; _SKIP for everything else."""
+        """What a code object is: (defining class, qualified name, first argument, whether it is
+        socketserver.py's), the class and name None when the receiver must tell (a method that may
+        be one of the program's own subclasses, or any method before Python 3.11, whose code
+        objects have no qualified name); _SKIP for code no event is written for."""
         filename = code.co_filename
         first = code.co_varnames[0] if code.co_argcount else None
-        qualname = getattr(code, "co_qualname", code.co_name)
+        qualname = getattr(code, "co_qualname", None)
         if filename == _SOCKETSERVER:
             # A comprehension or generator expression frame (`<genexpr>` in _Threads.reap)
             # resumes once per item; the port has no such frame.
-            if "<" in qualname:
+            if "<" in code.co_name or (qualname and "<" in qualname):
                 return _SKIP
-            return (qualname.rpartition(".")[0], qualname, first)
+            return (qualname.rpartition(".")[0], qualname, first, True) if qualname else (None, None, first, True)
         if first is None or filename == __file__ or filename.startswith("<frozen"):
             return _SKIP
         if filename.startswith(_LIBRARY) and not filename.startswith(_PACKAGES):
             return _SKIP
-        return (None, None, first)
+        return (None, None, first, False)
 
 
     def _info(code):
@@ -196,16 +197,14 @@ let pythonTracerSource = #"""
         info = _info(code)
         if info is _SKIP:
             return False
-        defining, function, first = info
+        defining, function, first, socketserver_code = info
         receiver = frame.f_locals.get(first) if first else None
         if defining is None:
-            if not isinstance(receiver, _BASES):
+            if not socketserver_code and not isinstance(receiver, _BASES):
                 return False
             defining = _defining_class(type(receiver), code)
             function = "%s.%s" % (defining, code.co_name) if defining else code.co_name
-            line = code.co_firstlineno if _OWN_LINES else None
-        else:
-            line = code.co_firstlineno
+        line = code.co_firstlineno if socketserver_code or _OWN_LINES else None
         receiver_class = type(receiver).__name__ if first else defining
         lane = _lane()
         request = lane.current_request()
