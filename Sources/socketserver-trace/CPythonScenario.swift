@@ -5,10 +5,11 @@
 /// The script: `PYTHON socketserver_tracer.py socketserver_scenario.py --server NAME ...`,
 /// with `run`'s options.
 let cpythonScenarioSource = #"""
-    # The CPython side of `socketserver-trace compare` (Swift-only: the tool writes this file into a
-    # temporary folder and runs it under its tracer): the scenario Sources/socketserver-trace/
-    # Scenario.swift runs, built the same way with CPython's own socketserver: the same server
-    # class, handlers with the same names and behaviour, the same clients, the same threads.
+    # The CPython side of `socketserver-trace compare`, carried inside the tool, which writes this
+    # file into a temporary folder and runs it under its tracer: the scenario
+    # Sources/socketserver-trace/Scenario.swift runs, built the same way with CPython's own
+    # socketserver: the same server class, handlers with the same names and behaviour, the same
+    # clients, the same threads.
     #
     # Usage: PYTHON socketserver_tracer.py socketserver_scenario.py --server NAME --handler KIND
     #        --requests N --mode MODE [--reject] [--timeout S]

@@ -13,8 +13,9 @@ import Tracing
 /// The tracer: `PYTHON socketserver_tracer.py SCRIPT [ARGS...]`, with the events file in
 /// SOCKETSERVER_TRACE_EVENTS.
 let pythonTracerSource = #"""
-    # The tracer socketserver-trace ships (Swift-only: the tool writes this file into a temporary
-    # folder and runs `PYTHON socketserver_tracer.py SCRIPT [ARGS...]`).
+    # The tracer socketserver-trace carries inside its binary (the tool's, not socketserver's):
+    # the tool writes this file into a temporary folder and runs
+    # `PYTHON socketserver_tracer.py SCRIPT [ARGS...]`.
     #
     # It records every call of a function of Lib/socketserver.py, and of the methods of the
     # program's own subclasses of BaseServer and BaseRequestHandler, with sys.setprofile (and
