@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Diagrams", targets: ["Diagrams"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
         .executable(name: "socketserver-bench", targets: ["socketserver-bench"]),
+        .executable(name: "playground", targets: ["playground"]),
     ],
     targets: [
         // What Python gives socketserver: socket, selectors, OSError, buffered socket files.
@@ -35,6 +36,8 @@ let package = Package(
         // own, the design floor (the same system calls with no framework) and CPython's rows.
         .executableTarget(
             name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets", "Processes"]),
+        // A place to try a handler and a server subclass of your own, traced: `swift run playground`.
+        .executableTarget(name: "playground", dependencies: ["SocketServer", "Sockets", "Tracing"]),
         // What the test targets share: time, /proc, deadlines that kill what got stuck.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets", "Processes"], path: "Tests/TestSupport"),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
@@ -44,12 +47,12 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
-        // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
-        // the CPython script are data.
+        // Runs the built socketserver-trace, socketserver-bench and playground binaries; the
+        // golden files are data.
         .testTarget(
             name: "CLITests",
-            dependencies: ["socketserver-trace", "socketserver-bench", "Tracing", "Diagrams", "TestSupport"],
-            exclude: ["Golden", "cpython_trace.py"]),
+            dependencies: ["socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "TestSupport"],
+            exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,3 +25,12 @@ extension TraceSpawn {
     /// The lane the spawn was made from.
     var parentLane: LaneID { LaneID(process: parentProcess, thread: parentThread) }
 }
+
+extension LaneID: Comparable {
+    /// Processes in fork order (`P0`, `P1`, `P1.1`, `P2`), then threads in start order.
+    static func < (a: LaneID, b: LaneID) -> Bool {
+        a.process != b.process
+            ? labelNumbers(a.process).lexicographicallyPrecedes(labelNumbers(b.process))
+            : labelNumbers(a.thread).lexicographicallyPrecedes(labelNumbers(b.thread))
+    }
+}

@@ -15,7 +15,10 @@ enum CLI {
 
     /// The commands, in the order of the top-level help.
     static var commands: [AnyCommand] {
-        [AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand)]
+        [
+            AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand),
+            AnyCommand(compareCommand), AnyCommand(diffCommand), AnyCommand(pythonCommand),
+        ]
     }
 
     /// The tool's own options (before any command): flags, help, what each does.
@@ -122,18 +125,9 @@ enum CLI {
         let output = try Output(options.output, argument: "--output")
         let machine = options.output == nil && [.jsonl, .chrome, .mermaid].contains(options.format)
         setProgramOutput(machine ? 2 : 1)
-        let recorder = Recorder(deterministic: !options.realClock)
-        Trace.attach(recorder)
-        let replies: [String]
-        do {
-            replies = try scenario.run()
-        } catch {
-            Trace.attach(nil)
-            throw error
-        }
-        Trace.attach(nil)
+        let (recording, replies) = try recordScenario(scenario, deterministic: !options.realClock)
         let text = try options.narrowing.render(
-            recorder.recording(), as: options.format, color: options.output == nil && useColor(1))
+            recording, as: options.format, color: options.output == nil && useColor(1))
         try emit(text, to: output)
         try output.close()
         for (i, reply) in replies.enumerated() {

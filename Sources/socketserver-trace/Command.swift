@@ -36,6 +36,11 @@ struct Argument<Settings> {
         case option(metavar: String)
         /// `CLASS`: a word that is no option; `required` says when it must be given.
         case positional(required: (Settings) -> Bool)
+        /// `-- PYTHON SCRIPT [ARGS ...]`: every word from the first that is no option, or from
+        /// the word after `--`, on, as typed (argparse's REMAINDER); each is given to `apply`
+        /// in order. `more` names the words after those the name lists (`ARGS`); the command's
+        /// `problem` says how many it needs.
+        case rest(more: String)
     }
 
     /// The option's flag (`--server`), or the positional's name (`KIND`).
@@ -56,7 +61,14 @@ struct Argument<Settings> {
     let apply: (inout Settings, String) throws(ArgumentError) -> Void
 
     var isPositional: Bool {
-        if case .positional = shape { return true }
+        switch shape {
+        case .positional, .rest: return true
+        case .flag, .option: return false
+        }
+    }
+
+    var takesRest: Bool {
+        if case .rest = shape { return true }
         return false
     }
 
@@ -68,6 +80,7 @@ struct Argument<Settings> {
         case .flag: return "[\(name)]"
         case .option(let metavar): return "[\(name) \(shown ?? metavar)]"
         case .positional: return shown ?? name
+        case .rest(let more): return "-- \(name) [\(more) ...]"
         }
     }
 
@@ -121,6 +134,13 @@ struct Argument<Settings> {
         }
     }
 
+    /// The words after the options (see ``Shape/rest``).
+    static func rest(
+        _ name: String, more: String, help: [String], _ add: @escaping (inout Settings, String) -> Void
+    ) -> Self {
+        Self(name: name, shape: .rest(more: more), choices: nil, help: help) { settings, word in add(&settings, word) }
+    }
+
     /// A positional, with its choices if it has any.
     static func positional(
         _ name: String, choices: [String]? = nil, required: @escaping (Settings) -> Bool = { _ in true },
@@ -151,7 +171,7 @@ struct Command<Settings> {
 
     /// How the top-level help shows it: the positionals, or `[OPTIONS]` when it has none.
     var synopsis: String {
-        let positionals = arguments.filter(\.isPositional).map(\.name)
+        let positionals = arguments.filter(\.isPositional).map { $0.takesRest ? "-- " + $0.name : $0.name }
         return ([name] + (positionals.isEmpty ? ["[OPTIONS]"] : positionals)).joined(separator: " ")
     }
 
@@ -192,12 +212,22 @@ struct Command<Settings> {
             }
         }
         while let word = items.popFirst() {
+            if word == "--", let rest = positionals.first(where: \.takesRest) {
+                // As argparse: `--` ends the options; what follows is given as typed.
+                for value in items { try accept(rest, value) }
+                positionals = []
+                break
+            }
             if helpFlags.contains(word) {
                 return try CLI.write(help)
             }
             guard word.hasPrefix("-") else {
                 guard let positional = positionals.popFirst() else { throw fail("unrecognized arguments: \(word)") }
                 try accept(positional, word)
+                if positional.takesRest {
+                    for value in items { try accept(positional, value) }
+                    break
+                }
                 continue
             }
             // `--format=jsonl`, as argparse takes it: the value is what follows the first `=`.

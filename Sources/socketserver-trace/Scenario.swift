@@ -245,16 +245,20 @@ struct Scenario: Sendable {
         }
     }
 
-    /// One read of a stream client. When the server closed the request without reading our
-    /// line (a rejected request, a failing handler), the kernel may reset the connection
-    /// instead of ending it, depending on timing; either way nothing came back, so a reset
-    /// counts as the end of the stream.
+    /// Whether `error` is the server having closed the request without reading our line (a
+    /// rejected request, a failing handler): the kernel may then reset the connection instead
+    /// of ending it, or (on a Unix socket) refuse our line with EPIPE, depending on timing;
+    /// either way nothing comes back, which the stream's end says too.
+    private func closedUnread(_ error: OSError) -> Bool {
+        (error.kind == .connectionReset || error.kind == .brokenPipe) && (reject || handler == .error)
+    }
+
+    /// One read of a stream client; a connection closed unread ends the stream.
     private func receiveChunk(_ socket: Socket) throws -> [UInt8] {
         do {
             return try socket.recv(8192)
         } catch {
-            let resetAfterClose = error.kind == .connectionReset && (reject || handler == .error)
-            if resetAfterClose { return [] }
+            if closedUnread(error) { return [] }
             throw error
         }
     }
@@ -276,7 +280,12 @@ struct Scenario: Sendable {
             return pyBytesRepr(reply)
         }
         try socket.connect(address)
-        try socket.sendall(payload)
+        do {
+            try socket.sendall(payload)
+        } catch {
+            if closedUnread(error) { return pyBytesRepr([]) }
+            throw error
+        }
         var reply: [UInt8] = []
         while true {
             let chunk = try receiveChunk(socket)

@@ -8,7 +8,7 @@ import Testing
 struct CLITests {
     @Test("--help on every command prints help on stdout and exits 0", .timeLimit(.minutes(1)))
     func help() throws {
-        for command in [[], ["run"], ["serve"], ["diagram"], ["mro"]] {
+        for command in [[], ["run"], ["serve"], ["diagram"], ["mro"], ["compare"], ["diff"], ["python"]] {
             let result = try runTool(command + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("usage: socketserver-trace") || result.stdout.contains("USAGE:"))
@@ -51,6 +51,21 @@ struct CLITests {
             (["run", "--width", "-1"], "argument --width: must be 0 (no cut) or at least 40"),
             (["serve", "--request", "0"], "argument --request: must be 1 or more"),
             (["serve", "--width", "wide"], "argument --width: invalid int value: 'wide'"),
+            (["compare", "--server", "NoSuchServer"], "argument --server: invalid choice: 'NoSuchServer'"),
+            (["compare", "--handler", "stream", "--server", "UDPServer"], "the stream handler needs a stream server"),
+            (["compare", "--python"], "argument --python: expected one argument"),
+            (["compare", "TCPServer"], "unrecognized arguments: TCPServer"),
+            (["diff"], "the following arguments are required: SERVER_A"),
+            (["diff", "TCPServer"], "the following arguments are required: SERVER_B"),
+            (["diff", "TCPServer", "Nope"], "argument SERVER_B: invalid choice: 'Nope'"),
+            (["diff", "TCPServer", "UDPServer", "UnixStreamServer"], "unrecognized arguments: UnixStreamServer"),
+            (["diff", "TCPServer", "UDPServer", "--handler", "stream"], "the stream handler needs a stream server, and UDPServer"),
+            (["diff", "TCPServer", "UDPServer", "--server", "TCPServer"], "unrecognized arguments: --server"),
+            (["python"], "the following arguments are required: PYTHON SCRIPT"),
+            (["python", "--"], "the following arguments are required: PYTHON SCRIPT"),
+            (["python", "--", "python3"], "the following arguments are required: PYTHON SCRIPT"),
+            (["python", "--timeout", "0", "--", "python3", "x.py"], "argument --timeout: must be more than 0"),
+            (["python", "--format", "svg", "--", "python3", "x.py"], "argument --format: invalid choice: 'svg'"),
         ]
         for (arguments, reason) in cases {
             let result = try runTool(arguments)
@@ -233,7 +248,7 @@ struct CLITests {
 
     @Test("a usage error shows the usage line of the command's help", .timeLimit(.minutes(1)))
     func usageMatchesHelp() throws {
-        for command in ["run", "serve", "diagram", "mro"] {
+        for command in ["run", "serve", "diagram", "mro", "compare", "diff", "python"] {
             let help = try runTool([command, "--help"]).stdout
             let error = try runTool([command, "--bogus"]).stderr
             let usage = error.split(separator: "\n").dropLast().joined(separator: "\n")

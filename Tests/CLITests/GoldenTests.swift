@@ -26,7 +26,15 @@ let goldenFormats: [(format: String, ext: String)] = [
 /// Every help page, compared whole: golden file → the command before `--help` (or `-h`).
 let goldenHelpPages: [(name: String, command: [String])] = [
     ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
-    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]),
+    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]), ("help-compare.txt", ["compare"]),
+    ("help-diff.txt", ["diff"]), ("help-python.txt", ["python"]),
+]
+
+/// `diff` of two server classes: golden file → the classes and options.
+let goldenDiffs: [(name: String, arguments: [String])] = [
+    ("diff-threading.txt", ["TCPServer", "ThreadingTCPServer"]),
+    ("diff-forking.txt", ["TCPServer", "ForkingTCPServer", "--requests", "2"]),
+    ("diff-udp.txt", ["UDPServer", "ThreadingUDPServer", "--handler", "datagram", "--mode", "handle_request"]),
 ]
 
 let goldenDirectory = packageRoot.appendingPathComponent("Tests/CLITests/Golden")
@@ -78,6 +86,14 @@ struct GoldenTests {
             #expect(result.status == 0, "\(name) \(format): \(result.stderr)")
             try checkGolden("\(name).\(ext)", result.stdout)
         }
+    }
+
+    @Test("diff of two server classes", .timeLimit(.minutes(2)), arguments: goldenDiffs.map(\.name))
+    func diff(_ name: String) throws {
+        let arguments = goldenDiffs.first { $0.name == name }!.arguments
+        let result = try runTool(["diff"] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        try checkGolden(name, result.stdout)
     }
 
     @Test("the same scenario prints byte-identical output run after run", .timeLimit(.minutes(2)))

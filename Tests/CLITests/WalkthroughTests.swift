@@ -47,6 +47,10 @@ struct WalkthroughError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A block that cannot be regenerated on this machine (it runs CPython 3.13, which is not
+/// here): left as it is, as the Python excerpts are.
+struct WalkthroughSkipped: Error {}
+
 enum Walkthrough {
     static let directory = packageRoot.appendingPathComponent("Walkthrough")
     static var updating: Bool { ProcessInfo.processInfo.environment["UPDATE_WALKTHROUGH"] != nil }
@@ -144,6 +148,8 @@ enum Walkthrough {
                 let expected: [String]
                 do {
                     expected = try generate(block.argument)
+                } catch is WalkthroughSkipped {
+                    continue
                 } catch {
                     Issue.record("\(block): \(error)")
                     continue
@@ -434,15 +440,38 @@ extension Walkthrough {
     /// Outputs already computed, by command (the same command may appear twice).
     nonisolated(unsafe) static var outputs: [String: [String]] = [:]
 
-    /// `socketserver-trace ARGS [| grep TEXT]...`: the tool's standard output, as lines.
+    /// `[NAME=VALUE ...] socketserver-trace ARGS [| grep TEXT]...`: the tool's standard
+    /// output, as lines, with the variables set (relative paths are the package's: `swift test`
+    /// runs in its folder). The command must exit 0, or with N when the marker ends with
+    /// `(exit N)`. `compare` and `python` run CPython 3.13; without it their blocks are skipped.
     static func runExcerpt(_ argument: String) throws -> [String] {
         if let cached = outputs[argument] { return cached }
-        let stages = try shellWords(argument).split(separator: "|", omittingEmptySubsequences: false).map(Array.init)
-        guard let command = stages.first, command.first == "socketserver-trace" else {
-            throw WalkthroughError("the command must start with `socketserver-trace`")
+        var commandLine = argument
+        var expectedStatus: Int32 = 0
+        if commandLine.hasSuffix(")"), let open = commandLine.range(of: " (exit ", options: .backwards),
+            let status = Int32(commandLine[open.upperBound...].dropLast())
+        {
+            expectedStatus = status
+            commandLine = String(commandLine[..<open.lowerBound])
         }
-        let result = try runTool(Array(command.dropFirst()), timeout: 60)
-        guard result.status == 0 else {
+        let stages = try shellWords(commandLine).split(separator: "|", omittingEmptySubsequences: false).map(Array.init)
+        var words = stages.first.map { $0[...] } ?? []
+        var environment: [String: String] = [:]
+        while let word = words.first, let equals = word.firstIndex(of: "="),
+            word[..<equals].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" })
+        {
+            environment[String(word[..<equals])] = String(word[word.index(after: equals)...])
+            words = words.dropFirst()
+        }
+        guard words.first == "socketserver-trace" else {
+            throw WalkthroughError("the command must start with `socketserver-trace` (after any NAME=VALUE)")
+        }
+        let command = Array(words.dropFirst())
+        if ["compare", "python"].contains(command.first ?? ""), ComparisonTools.pythonVersion != "3.13" {
+            throw WalkthroughSkipped()
+        }
+        let result = try runTool(command, environment: environment, timeout: 90)
+        guard result.status == expectedStatus else {
             throw WalkthroughError("exit status \(result.status); stderr:\n\(result.stderr)")
         }
         var text = result.stdout
