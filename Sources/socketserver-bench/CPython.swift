@@ -1,8 +1,8 @@
 // The CPython rows: a small script, shipped as a string and written to a temporary file,
 // serves one of CPython's socketserver classes with the notes' handler, as `_serve` does for
-// the port. The interpreter is the one the tests compare with: `PYENV_VERSION=3.13.0 python3`,
-// else whatever `python3` is (and the output says which), else none (and the output says so).
-import Processes
+// the port. The interpreter is the one the tests compare with (`findCPython`, in Processes):
+// `PYENV_VERSION=3.13.0 python3`, else whatever `python3` is (and the output says which), else
+// none (and the output says so).
 
 /// The script: `python3 bench_server.py CLASS QUEUE LIFETIME [PATH]`.
 let cpythonScript = """
@@ -50,38 +50,3 @@ let cpythonScript = """
     main()
 
     """
-
-/// The interpreter of the CPython rows.
-struct CPython: Sendable {
-    /// Its absolute path (`sys.executable`), started directly, with no shim in between.
-    let executable: String
-    /// `3.13.0`.
-    let version: String
-}
-
-/// Finds CPython: `explicit` if given, else `PYENV_VERSION=3.13.0 python3`, else `python3`.
-///
-/// - Returns: the interpreter, or nil; and a note for the output when it is not CPython 3.13
-///   or there is none.
-func findCPython(_ explicit: String?) -> (CPython?, note: String?) {
-    let probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
-    var attempts: [(command: String, environment: [String: String])] = []
-    if let explicit {
-        attempts.append((explicit, [:]))
-    } else {
-        attempts.append(("python3", ["PYENV_VERSION": "3.13.0"]))
-        attempts.append(("python3", [:]))
-    }
-    for (command, environment) in attempts {
-        guard let child = try? Subprocess([command, "-c", probe], environment: environment) else { continue }
-        child.wait(timeout: 25)
-        child.stop(grace: 1)
-        let lines = String(decoding: child.output, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard child.termination == .exited(0), lines.count == 2, lines[0].hasPrefix("/") else { continue }
-        let found = CPython(executable: lines[0], version: lines[1])
-        if found.version.hasPrefix("3.13.") { return (found, nil) }
-        return (found, "CPython \(found.version), not 3.13 (the version the port follows), runs the cpython: rows")
-    }
-    let what = explicit ?? "python3"
-    return (nil, "no CPython (\(what) did not run): the cpython: rows are left out")
-}

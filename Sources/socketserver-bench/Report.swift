@@ -1,6 +1,7 @@
 // What the runs measured, summed up: one record per run, one cell per row and concurrency
 // (the median of its runs, with min–max), the Markdown tables, the ratio lines and the JSON.
 import Glibc
+import struct Processes.CPython
 
 /// One run: one server process under one load.
 struct RunRecord: Sendable {
