@@ -15,7 +15,10 @@ enum CLI {
 
     /// The commands, in the order of the top-level help.
     static var commands: [AnyCommand] {
-        [AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand)]
+        [
+            AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand),
+            AnyCommand(htmlCommand),
+        ]
     }
 
     /// The tool's own options (before any command): flags, help, what each does.
@@ -121,18 +124,9 @@ enum CLI {
         let output = try Output(options.output, argument: "--output")
         let machine = options.output == nil && [.jsonl, .chrome, .mermaid].contains(options.format)
         setProgramOutput(machine ? 2 : 1)
-        let recorder = Recorder(deterministic: !options.realClock)
-        Trace.attach(recorder)
-        let replies: [String]
-        do {
-            replies = try scenario.run()
-        } catch {
-            Trace.attach(nil)
-            throw error
-        }
-        Trace.attach(nil)
+        let (recording, replies) = try recordedRun(scenario, deterministic: !options.realClock)
         let text = render(
-            recorder.recording(), as: options.format,
+            recording, as: options.format,
             color: options.output == nil && useColor(1))
         try emit(text, to: output)
         try output.close()
