@@ -26,7 +26,7 @@ let goldenFormats: [(format: String, ext: String)] = [
 /// Every help page, compared whole: golden file → the command before `--help` (or `-h`).
 let goldenHelpPages: [(name: String, command: [String])] = [
     ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
-    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]),
+    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]), ("help-html.txt", ["html"]),
 ]
 
 let goldenDirectory = packageRoot.appendingPathComponent("Tests/CLITests/Golden")
