@@ -51,10 +51,12 @@ let package = Package(
         .testTarget(name: "ReadingViewTests", dependencies: ["ReadingView", "Tracing", "TestSupport"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
         // Runs the built socketserver-trace and socketserver-bench binaries; golden files and
-        // the CPython script are data.
+        // the CPython script are data. The browser tests speak WebDriver over Sockets.
         .testTarget(
             name: "CLITests",
-            dependencies: ["socketserver-trace", "socketserver-bench", "Tracing", "Diagrams", "TestSupport"],
+            dependencies: [
+                "socketserver-trace", "socketserver-bench", "Tracing", "Diagrams", "TestSupport", "Sockets", "Processes",
+            ],
             exclude: ["Golden", "cpython_trace.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,7 +12,7 @@ enum Assets {
         * { box-sizing: border-box; }
         html { font-size: 15px; }
         body { margin: 0; font-family: system-ui, "DejaVu Sans", "Liberation Sans", Arial, sans-serif;
-          color: var(--ink); background: var(--ground); line-height: 1.45; }
+          color: var(--ink); background: var(--ground); line-height: 1.45; overflow-wrap: break-word; }
         a { color: var(--link); }
         a:focus-visible, button:focus-visible, input:focus-visible, [tabindex]:focus-visible, summary:focus-visible, canvas:focus-visible {
           outline: 3px solid var(--focus); outline-offset: 2px; }
@@ -39,7 +39,8 @@ enum Assets {
         .ln:target { background: var(--mark); box-shadow: inset 4px 0 0 var(--mark-edge); }
         .missing, .warning { background: #fff0f0; border-left: 4px solid #a40000; padding: .4rem .6rem; }
         table { border-collapse: collapse; }
-        th, td { text-align: left; padding: .15rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
+        th, td { text-align: left; padding: .15rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; overflow-wrap: anywhere; }
+        .table-scroll { overflow-x: auto; max-width: 100%; }
         """#
 
     /// The stepper's layout: three columns on a wide screen (the event, the Python, the Swift),
@@ -60,7 +61,7 @@ enum Assets {
         .now { grid-area: now; } .stack { grid-area: stack; }
         .py-panel { grid-area: py; } .sw-panel { grid-area: sw; }
         .source { display: flex; flex-direction: column; }
-        .pane { position: relative; overflow: auto; background: var(--ground); border: 1px solid var(--rule); flex: 1 1 auto;
+        .pane { position: relative; overflow: auto; contain: strict; background: var(--ground); border: 1px solid var(--rule); flex: 1 1 auto;
           height: calc(100vh - 15rem); min-height: 16rem; max-height: 50rem; }
         .where, .file { font-weight: normal; font-family: var(--mono); font-size: .85rem; }
         #now-title { font-family: var(--mono); font-size: .98rem; overflow-wrap: anywhere; }
@@ -374,9 +375,19 @@ enum Assets {
             $("position").textContent = "step " + D.seq[index] + " · event " + (index + 1) + " of " + count;
             $("first").disabled = $("back").disabled = index === 0;
             $("last").disabled = $("forward").disabled = index === count - 1;
-            if (!keepAddress) {
-              try { history.replaceState(null, "", "#step=" + D.seq[index]); } catch (error) { /* a page opened from a file may refuse */ }
+            if (!keepAddress) writeAddress();
+          }
+          // The address follows the step, at most every 120 ms (a browser ignores a page that
+          // rewrites its address too often, as holding an arrow key would).
+          var addressWritten = 0, addressTimer = 0;
+          function writeAddress() {
+            var wait = addressWritten + 120 - performance.now();
+            if (wait > 0) {
+              if (!addressTimer) addressTimer = setTimeout(function () { addressTimer = 0; writeAddress(); }, wait);
+              return;
             }
+            addressWritten = performance.now();
+            try { history.replaceState(null, "", "#step=" + D.seq[current]); } catch (error) { /* a page opened from a file may refuse */ }
           }
           function nextRequest(direction) {
             var found = -1;
@@ -403,7 +414,11 @@ enum Assets {
           $("jump").addEventListener("submit", function (event) {
             event.preventDefault();
             var number = parseInt($("request").value, 10);
-            if (requestFirst.has(number)) { $("jump-note").textContent = ""; go(requestFirst.get(number)); }
+            if (requestFirst.has(number)) {
+              $("jump-note").textContent = "";
+              go(requestFirst.get(number));
+              $("current").focus();  // so that the arrow keys step on from there
+            }
             else $("jump-note").textContent = "This run has no request " + $("request").value + ".";
           });
           $("lanes").addEventListener("click", function (event) {

@@ -81,11 +81,18 @@ func pageHead(title: String, style: String) -> String {
 /// The deepest indentation a wrapped line hangs from (deeper lines hang from this column).
 let maximumHangingIndent = 40
 
-/// The style that makes a wrapped line of code go on under its own first character (or at a
-/// third of a narrow pane's width): class `iN` marks a line indented N spaces.
-let hangingIndentStyle = (0...maximumHangingIndent).map {
-    ".i\($0) code { padding-left: min(\($0 + 2)ch, 35%); text-indent: calc(-1 * min(\($0 + 2)ch, 35%)); }"
-}.joined(separator: "\n")
+/// The style that makes a wrapped line of code go on under its own first character: class
+/// `iN` marks a line indented N spaces. A narrower window hangs deep lines from a shallower
+/// column (at most 20 columns under 1100 px, 10 under 760 px), so that they keep room to wrap.
+let hangingIndentStyle: String = {
+    func rules(_ indents: ClosedRange<Int>, cap: Int) -> String {
+        indents.map { ".i\($0) code { padding-left: \(min($0 + 2, cap))ch; text-indent: -\(min($0 + 2, cap))ch; }" }
+            .joined(separator: "\n")
+    }
+    return rules(0...maximumHangingIndent, cap: maximumHangingIndent + 2)
+        + "\n@media (max-width: 1100px) {\n" + rules(19...maximumHangingIndent, cap: 20) + "\n}"
+        + "\n@media (max-width: 760px) {\n" + rules(9...maximumHangingIndent, cap: 10) + "\n}"
+}()
 
 /// The lines of a source file as rows with their numbers: `<div class="ln iN" id="PREFIX-L7">`.
 /// Lines outside `shown` are left out (nil: every line).

@@ -128,13 +128,13 @@ extension ReadingSite {
             out += "<p>MRO: \(mro.map(html).joined(separator: " → "))</p>\n"
             let methods = ClassModel.overridableMethods(of: cls.name)
             if !methods.isEmpty {
-                out += "<table><thead><tr><th scope=\"col\">method</th><th scope=\"col\">version that runs</th><th scope=\"col\">hides</th></tr></thead><tbody>\n"
+                out += "<div class=\"table-scroll\"><table><thead><tr><th scope=\"col\">method</th><th scope=\"col\">version that runs</th><th scope=\"col\">hides</th></tr></thead><tbody>\n"
                 for method in methods {
                     let qualified = "\(method.definingClass).\(method.name)"
                     let hidden = method.overrides.map { "\(html($0.className)) (line \($0.line))" }.joined(separator: ", ")
                     out += "<tr><td>\(html(method.name))</td><td><a href=\"#\(anchor("fn", qualified))\">\(html(qualified))</a> (line \(method.line))</td><td>\(hidden.isEmpty ? "—" : hidden)</td></tr>\n"
                 }
-                out += "</tbody></table>\n"
+                out += "</tbody></table></div>\n"
             }
             out += "</section>\n"
         }
@@ -158,7 +158,7 @@ extension ReadingSite {
         .intro { padding: .3rem 1rem; max-width: 72rem; }
         main#rows { padding: 0 1rem; }
         .row { border-top: 2px solid var(--rule); padding: .4rem 0 .6rem; }
-        .names h2 { font-size: 1rem; font-family: var(--mono); margin: .3rem 0 0; }
+        .names h2 { font-size: 1rem; font-family: var(--mono); margin: .3rem 0 0; overflow-wrap: anywhere; }
         .names h2:target { background: var(--mark); }
         .facts { margin: .1rem 0 .3rem; font-size: .88rem; color: var(--muted); }
         .pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: .8rem; }

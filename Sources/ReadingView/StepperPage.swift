@@ -35,7 +35,7 @@ extension ReadingSite {
             <p id="announce" class="visually-hidden" aria-live="polite"></p>
             </section>
             <main class="stepper">
-            <section id="current" class="panel now" aria-labelledby="now-title" data-step="" data-function="" data-python-line="" data-swift-line="">
+            <section id="current" class="panel now" tabindex="-1" aria-labelledby="now-title" data-step="" data-function="" data-python-line="" data-swift-line="">
             <h2 id="now-title">Loading the run…</h2>
             <dl id="now-facts"></dl>
             <h3>Arguments</h3><pre id="now-args" class="detail"></pre>
@@ -132,9 +132,9 @@ extension ReadingSite {
             <p class="legend">One row per lane, time left to right. Each event is a tick in its request's colour (grey: no request), and the request's number is written where there is room. A solid arrow is a thread starting, a dashed arrow a fork. The current event is the tall line with a ▼ over its lane, whose name is marked ▶. Click a lane to go to its nearest event.</p>
             <div class="lanes-scroll"><canvas id="lanes" role="img" aria-label="The lanes of the run; the table below says the same in words."></canvas></div>
             <details\(run.lanes.count <= 12 ? " open" : "")><summary>The lanes as a table (\(run.lanes.count))</summary>
-            <table class="lane-table"><thead><tr><th scope="col">lane</th><th scope="col">where it came from</th><th scope="col">first event</th><th scope="col">last event</th><th scope="col">requests</th></tr></thead>
+            <div class="table-scroll"><table class="lane-table"><thead><tr><th scope="col">lane</th><th scope="col">where it came from</th><th scope="col">first event</th><th scope="col">last event</th><th scope="col">requests</th></tr></thead>
             <tbody>
-            \(rows)</tbody></table></details>
+            \(rows)</tbody></table></div></details>
             </section>
             """
     }
