@@ -31,11 +31,12 @@ enum Assets {
         .ln { position: relative; display: flex; white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.35; }
         .ln .no { flex: 0 0 4.4em; text-align: right; padding-right: .8em; color: var(--muted); user-select: none; }
         .ln code { flex: 1 1 auto; font-size: inherit; min-width: 0; }
-        .ln.hl { background: var(--mark); box-shadow: inset 4px 0 0 var(--mark-edge); font-weight: 600; }
-        .ln.hl .no::before, .ln:target .no::before { content: "▶"; position: absolute; left: .35em; color: var(--ink); }
-        .ln.hl-body { background: var(--body); box-shadow: inset 4px 0 0 #d9b85a; }
+        .ln.hl { background: var(--mark); box-shadow: inset 4px 0 0 var(--mark-edge); }
+        .ln.hl code { text-decoration: underline 2px var(--mark-edge); text-underline-offset: 3px; }
+        .ln:target .no::before { content: "▶"; position: absolute; left: .35em; color: var(--ink); }
+        .pin { position: absolute; left: .35em; color: var(--ink); pointer-events: none; font-family: var(--mono); line-height: 1.35; }
+        .body-mark { position: absolute; left: 0; right: 0; background: var(--body); box-shadow: inset 4px 0 0 #d9b85a; pointer-events: none; }
         .ln.probe { box-shadow: inset 4px 0 0 #d9b85a, inset 0 0 0 1px var(--mark-edge); }
-        .ln.probe .no::before { content: "•"; position: absolute; left: .5em; color: var(--ink); }
         .ln:target { background: var(--mark); box-shadow: inset 4px 0 0 var(--mark-edge); }
         .missing, .warning { background: #fff0f0; border-left: 4px solid #a40000; padding: .4rem .6rem; }
         table { border-collapse: collapse; }
@@ -60,8 +61,9 @@ enum Assets {
           grid-template-areas: "now py sw" "stack py sw"; grid-template-rows: auto 1fr; }
         .now { grid-area: now; } .stack { grid-area: stack; }
         .py-panel { grid-area: py; } .sw-panel { grid-area: sw; }
-        .source { display: flex; flex-direction: column; }
-        .pane { position: relative; overflow: auto; contain: strict; background: var(--ground); border: 1px solid var(--rule); flex: 1 1 auto;
+        .source { display: flex; flex-direction: column; align-self: start; }
+        .pane .lines { contain: layout style; }
+        .pane { position: relative; overflow: auto; contain: strict; background: var(--ground); border: 1px solid var(--rule); flex: 0 0 auto;
           height: calc(100vh - 15rem); min-height: 16rem; max-height: 50rem; }
         .where, .file { font-weight: normal; font-family: var(--mono); font-size: .85rem; }
         #now-title { font-family: var(--mono); font-size: .98rem; overflow-wrap: anywhere; }
@@ -238,32 +240,73 @@ enum Assets {
             var pyWhere = $("py-where");
             if (D.py[index] < 0) pyWhere.textContent = "(not in this file)";
             else pyWhere.textContent = ":" + D.py[index] + (range ? "" : " (not a def of this file)");
+            bodyMark($("py"), null);
+            pin($("py"), "head", null);
             if (range) {
               var def = $("py-L" + range[0]);
               mark(def, "hl");
               if (def) def.setAttribute("aria-current", "true");
-              for (var line = range[0] + 1; line <= range[1]; line++) mark($("py-L" + line), "hl-body");
+              bodyMark($("py"), def, $("py-L" + range[1]));
+              pin($("py"), "head", def, "▶");
               scrollPane($("py"), def);
             }
             var where = D.sw[index] >= 0 ? D.locations[D.sw[index]] : null;
             $("sw-file").textContent = where ? D.swiftFiles[where[0]] : (D.swiftFiles[0] || "");
             $("sw-where").textContent = where ? ":" + where[1] : "(no Swift location)";
             if (!where) return;
-            D.swiftFiles.forEach(function (_, k) { var pane = $("sw" + k); if (pane) pane.hidden = k !== where[0]; });
+            D.swiftFiles.forEach(function (_, k) {
+              var pane = $("sw" + k);
+              if (pane && pane.hidden !== (k !== where[0])) pane.hidden = k !== where[0];
+            });
             var prefix = "sw" + where[0] + "-L";
             var head = $(prefix + where[1]);
             mark(head, "hl");
             if (head) head.setAttribute("aria-current", "true");
-            for (var n = where[1] + 1; n <= where[2]; n++) mark($(prefix + n), "hl-body");
+            bodyMark($("sw" + where[0]), head, $(prefix + where[2]));
+            pin($("sw" + where[0]), "head", head, "▶");
             if (where[3] !== where[1]) mark($(prefix + where[3]), "probe");
+            pin($("sw" + where[0]), "probe", where[3] !== where[1] ? $(prefix + where[3]) : null, "•");
             scrollPane($("sw" + where[0]), head);
+          }
+          // A glyph beside a line (▶ the declaration, • the probe), in an element of its own
+          // that moves: a marker made by the line's style would cost a layout of the pane.
+          function pin(pane, kind, line, glyph) {
+            if (!pane) return;
+            var marker = pane.querySelector(".pin." + kind);
+            if (!line) { if (marker) marker.hidden = true; return; }
+            if (!marker) {
+              marker = document.createElement("span");
+              marker.className = "pin " + kind;
+              marker.setAttribute("aria-hidden", "true");
+              pane.appendChild(marker);
+            }
+            marker.textContent = glyph;
+            marker.hidden = false;
+            marker.style.top = line.offsetTop + "px";
+          }
+          // The lines of the function that runs, shaded by one element behind them (marking each
+          // line would make the browser restyle them all at every step).
+          function bodyMark(pane, from, to) {
+            if (!pane) return;
+            var shade = pane.querySelector(".body-mark");
+            if (!from || !to) { if (shade) shade.hidden = true; return; }
+            if (!shade) {
+              shade = document.createElement("div");
+              shade.className = "body-mark";
+              shade.setAttribute("aria-hidden", "true");
+              pane.insertBefore(shade, pane.firstChild);
+            }
+            shade.hidden = false;
+            shade.style.top = from.offsetTop + "px";
+            shade.style.height = Math.max(0, to.offsetTop + to.offsetHeight - from.offsetTop) + "px";
           }
           function scrollToMarks() {
             marked.forEach(function (m) {
-              if (m[1] === "hl") scrollPane(m[0].parentNode, m[0]);
+              if (m[1] === "hl") scrollPane(m[0].closest(".pane"), m[0]);
             });
           }
 
+          var monoFont = getComputedStyle(document.body).getPropertyValue("--mono");
           function setupLanes() {
             var canvas = $("lanes");
             var lanes = D.lanes.length;
@@ -286,7 +329,7 @@ enum Assets {
             g.setTransform(ratio, 0, 0, ratio, 0, 0);
             g.fillStyle = "#ffffff";
             g.fillRect(0, 0, width, height);
-            g.font = "12px " + getComputedStyle(document.body).getPropertyValue("--mono");
+            g.font = "12px " + monoFont;
             g.textBaseline = "middle";
             for (var k = 0; k < lanes; k++) {
               var y = top + k * rowH;
@@ -303,7 +346,7 @@ enum Assets {
             }
             if (rowH >= 14) {
               var lastLabel = {};
-              g.font = "bold 10px " + getComputedStyle(document.body).getPropertyValue("--mono");
+              g.font = "bold 10px " + monoFont;
               for (var r = 0; r < D.requests.length; r++) {
                 var first = D.requests[r][1], x = xOf(first), laneOf = D.lane[first];
                 if (lastLabel[laneOf] !== undefined && x - lastLabel[laneOf] < 30) continue;
@@ -346,7 +389,7 @@ enum Assets {
             g.strokeStyle = "#000000"; g.lineWidth = 2;
             g.strokeRect(layout.labelW + 1, y + 1, layout.plotW + 10, layout.rowH - 2);
             if (layout.labelW) {
-              g.font = "bold 12px " + getComputedStyle(document.body).getPropertyValue("--mono");
+              g.font = "bold 12px " + monoFont;
               g.textBaseline = "middle";
               g.fillText("▶", 2, y + layout.rowH / 2);
             }
@@ -417,7 +460,7 @@ enum Assets {
             if (requestFirst.has(number)) {
               $("jump-note").textContent = "";
               go(requestFirst.get(number));
-              $("current").focus();  // so that the arrow keys step on from there
+              $("current").focus({ preventScroll: true });  // so that the arrow keys step on from there
             }
             else $("jump-note").textContent = "This run has no request " + $("request").value + ".";
           });

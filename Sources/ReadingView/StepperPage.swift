@@ -68,7 +68,7 @@ extension ReadingSite {
     private func pythonPane() -> String {
         let body =
             python.isPresent
-            ? sourceLines(python.lines, prefix: "py")
+            ? "<div class=\"lines\">\n" + sourceLines(python.lines, prefix: "py") + "</div>\n"
             : "<p class=\"missing\">Lib/socketserver.py was not found when this page was made (\(html(python.origin))): the panel names the Python line of each event all the same.</p>"
         return """
             <section class="panel source py-panel" aria-labelledby="py-title">
@@ -89,7 +89,7 @@ extension ReadingSite {
             """
         for (index, file) in shownSwiftFiles().enumerated() {
             out += "<div class=\"pane\" id=\"sw\(index)\" data-file=\"\(html(file.fileID))\" tabindex=\"0\" aria-label=\"\(html(file.fileID))\"\(index == 0 ? "" : " hidden")>\n"
-            out += sourceLines(file.lines, prefix: "sw\(index)")
+            out += "<div class=\"lines\">\n" + sourceLines(file.lines, prefix: "sw\(index)") + "</div>\n"
             out += "</div>\n"
         }
         return out + "</section>"
