@@ -6,38 +6,23 @@ import Tracing
 
 /// `text` with `&`, `<`, `>`, `"` and `'` as character references.
 func html(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else {
-        return text
-    }
-    var out = ""
-    out.reserveCapacity(text.utf8.count + 16)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
+    replacing(text, ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"])
 }
 
 /// A JSON string literal that may sit inside a `<script>` element: `<`, `>` and `&` are
 /// written as `\u003c`, `\u003e`, `\u0026`, so no `</script>` or `<!--` can appear.
 func scriptJSON(_ text: String) -> String {
-    let json = TraceJSON.string(text)
-    guard json.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 }) else { return json }
+    replacing(TraceJSON.string(text), ["<": "\\u003c", ">": "\\u003e", "&": "\\u0026"])
+}
+
+/// `text` with each character that `replacements` names replaced (a copy is made only when
+/// there is one to replace).
+private func replacing(_ text: String, _ replacements: [Character: String]) -> String {
+    guard text.contains(where: { replacements[$0] != nil }) else { return text }
     var out = ""
-    out.reserveCapacity(json.utf8.count + 16)
-    for character in json {
-        switch character {
-        case "<": out += "\\u003c"
-        case ">": out += "\\u003e"
-        case "&": out += "\\u0026"
-        default: out.append(character)
-        }
+    out.reserveCapacity(text.utf8.count + 16)
+    for character in text {
+        if let replacement = replacements[character] { out += replacement } else { out.append(character) }
     }
     return out
 }

@@ -183,6 +183,17 @@ struct BrowserTests {
         }
     }
 
+    /// Makes the site of a run with `options`, opens a browser on it, and ends both after `body`.
+    func withSite(
+        _ options: [String], phone: Bool = false, seconds: Double = 240, _ body: (BrowserSite, WebDriver) throws -> Void
+    ) throws {
+        let site = try BrowserSite(options)
+        defer { site.directory.remove() }
+        let browser = phone ? try WebDriver(width: 390, height: 844, phone: true, seconds: seconds) : try WebDriver(seconds: seconds)
+        defer { browser.close() }
+        try body(site, browser)
+    }
+
     /// The time the page takes for one step forward, layout included, over `steps` steps (ms).
     func stepTime(_ browser: WebDriver, steps: Int) throws -> Double {
         try #require(try browser.run("""
@@ -197,10 +208,10 @@ struct BrowserTests {
 
     @Test("the default run: #step=N for several N, the keys, the buttons, no request elsewhere", .timeLimit(.minutes(5)))
     func defaultRun() throws {
-        let site = try BrowserSite([])
-        defer { site.directory.remove() }
-        let browser = try WebDriver()
-        defer { browser.close() }
+        try withSite([]) { site, browser in try defaultRun(site, browser) }
+    }
+
+    func defaultRun(_ site: BrowserSite, _ browser: WebDriver) throws {
         let last = site.events.count - 1
         let getRequest = try site.seq { $0["function"] as? String == "TCPServer.get_request" }
         let process = try site.seq { $0["function"] as? String == "BaseServer.process_request" }
@@ -249,10 +260,10 @@ struct BrowserTests {
 
     @Test("a ThreadingTCPServer run: worker threads in lanes of their own", .timeLimit(.minutes(5)))
     func threading() throws {
-        let site = try BrowserSite(["--server", "ThreadingTCPServer", "--requests", "3"])
-        defer { site.directory.remove() }
-        let browser = try WebDriver()
-        defer { browser.close() }
+        try withSite(["--server", "ThreadingTCPServer", "--requests", "3"]) { site, browser in try threading(site, browser) }
+    }
+
+    func threading(_ site: BrowserSite, _ browser: WebDriver) throws {
         let spawn = try site.seq { $0["function"] as? String == "ThreadingMixIn.process_request" }
         let worker = try site.seq { $0["thread"] as? String == "T3" }
         let close = try site.seq { $0["function"] as? String == "ThreadingMixIn.server_close" }
@@ -269,10 +280,10 @@ struct BrowserTests {
 
     @Test("a ForkingTCPServer run: each child a lane, its stack going on in the parent's", .timeLimit(.minutes(5)))
     func forking() throws {
-        let site = try BrowserSite(["--server", "ForkingTCPServer", "--requests", "2"])
-        defer { site.directory.remove() }
-        let browser = try WebDriver()
-        defer { browser.close() }
+        try withSite(["--server", "ForkingTCPServer", "--requests", "2"]) { site, browser in try forking(site, browser) }
+    }
+
+    func forking(_ site: BrowserSite, _ browser: WebDriver) throws {
         let child = try site.seq { $0["process"] as? String == "P2" }
         let fork = try site.seq { $0["function"] as? String == "ForkingMixIn.process_request" }
         let collect = try site.seq { $0["function"] as? String == "ForkingMixIn.collect_children" }
@@ -289,10 +300,10 @@ struct BrowserTests {
 
     @Test("phone width: one column, nothing wider than the screen", .timeLimit(.minutes(5)))
     func phoneWidth() throws {
-        let site = try BrowserSite(["--server", "ForkingTCPServer", "--requests", "2"])
-        defer { site.directory.remove() }
-        let browser = try WebDriver(width: 390, height: 844, phone: true)
-        defer { browser.close() }
+        try withSite(["--server", "ForkingTCPServer", "--requests", "2"], phone: true) { site, browser in try phoneWidth(site, browser) }
+    }
+
+    func phoneWidth(_ site: BrowserSite, _ browser: WebDriver) throws {
         let child = try site.seq { $0["process"] as? String == "P1" }
         for page in [site.index + "#step=\(child)", site.source] {
             try browser.open(page)
@@ -322,11 +333,12 @@ struct BrowserTests {
     @Test("a 1,000-request trace opens and steps (the times are printed, not judged)", .timeLimit(.minutes(10)))
     func thousandRequests() throws {
         let started = now()
-        let site = try BrowserSite(["--requests", "1000"])
-        let made = now() - started
-        defer { site.directory.remove() }
-        let browser = try WebDriver(seconds: 400)
-        defer { browser.close() }
+        try withSite(["--requests", "1000"], seconds: 400) { site, browser in
+            try thousandRequests(site, browser, made: now() - started)
+        }
+    }
+
+    func thousandRequests(_ site: BrowserSite, _ browser: WebDriver, made: Double) throws {
         let opening = now()
         try browser.open(site.index + "#step=0")
         let opened = now() - opening
