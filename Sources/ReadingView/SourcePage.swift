@@ -24,7 +24,7 @@ extension ReadingSite {
             <nav><a href="index.html">The stepper: \(html(title))</a> · <a href="#mro">MRO tables</a> · <a href="#scenarios">Scenarios</a></nav>
             </header>
             <section class="intro">
-            <p>Left, CPython's <code>Lib/socketserver.py</code> (\(html(python.origin))); right, the Swift port, where every declaration's doc comment ends with <code>Python: NAME (Lib/socketserver.py:LINE)</code>. Each row is the Python from one such line to the next, beside the Swift declarations that name it. Under each name: where it is defined, which functions call it (from the port's call sites), the built-in scenarios it runs in (from their traces), and the stepper's first call of it.</p>
+            <p>CPython's <code>Lib/socketserver.py</code> (\(html(python.origin))) and, beside it (below it on a narrow screen), the Swift port, where every declaration's doc comment ends with <code>Python: NAME (Lib/socketserver.py:LINE)</code>. Each row is the Python from one such line to the next, beside the Swift declarations that name it. Under each name: where it is defined, which functions call it (from the port's call sites), the built-in scenarios it runs in (from their traces), and the stepper's first call of it.</p>
             \(python.isPresent ? "" : "<p class=\"missing\">CPython 3.13's Lib/socketserver.py was not found when this page was made: the Swift column is shown alone, with the Python line numbers.</p>")
             <p>Classes: \(classIndex(declarations))</p>
             </section>
