@@ -164,7 +164,8 @@ extension ReadingSite {
     }
 
     /// The run as the script reads it: one array per field (indices into `strings` for text),
-    /// and the tables the events point into.
+    /// and the tables the events point into. It depends on the run and the Swift sources only
+    /// (not on whether CPython's file was found), so a golden file can hold it.
     func stepperData() -> String {
         var strings: [String] = []
         var stringIndex: [String: Int] = [:]
@@ -209,7 +210,7 @@ extension ReadingSite {
                 mroSteps.append(MROStep(selfClass: event.selfClass, method: event.method, definingClass: event.definingClass))
             }
             mro.append(mroIndex[key]!)
-            if python.isPresent, pyRanges[event.function] == nil,
+            if pyRanges[event.function] == nil,
                 let range = PythonSource.range(of: event.definingClass, def: event.pyLine)
             {
                 pyRanges[event.function] = range
@@ -255,7 +256,6 @@ extension ReadingSite {
             ("mroSteps", "[" + mroRows.joined(separator: ",\n") + "]"),
             ("pyRanges", "{" + ranges.joined(separator: ",") + "}"),
             ("requests", "[" + run.requests.map { "[\($0.number),\($0.first)]" }.joined(separator: ",") + "]"),
-            ("python", python.isPresent ? "true" : "false"),
         ])
     }
 }

@@ -1,5 +1,7 @@
 // `socketserver-trace html`, run as a reader runs it: the files it writes, the same bytes run
-// after run, the same stepper from a run and from that run's JSON Lines, and clear errors.
+// after run, the stepper's data of two golden scenarios (Golden/*.stepper.json; the pages
+// around it also hold the source files, which change on their own), the same stepper from a
+// run and from that run's JSON Lines, and clear errors.
 import Foundation
 import TestSupport
 import Testing
@@ -33,6 +35,19 @@ struct HTMLCommandTests {
         let index = siteFile(first, "index.html")
         #expect(index.contains("<section id=\"current\""))
         #expect(index.contains("socketserver-trace run" + options.map { " " + $0 }.joined()))
+    }
+
+    @Test("the stepper's data of golden scenarios, byte for byte", .timeLimit(.minutes(2)), arguments: ["sync", "forking"])
+    func stepperData(_ name: String) throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let options = goldenScenarios.first { $0.name == name }!.arguments.dropFirst()
+        let result = try runTool(["html"] + options + ["--output", directory.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let opening = "<script id=\"trace-data\" type=\"application/json\">"
+        let data = try #require(siteFile(directory, "index.html").components(separatedBy: opening).dropFirst().first?
+            .components(separatedBy: "</script>").first)
+        try checkGolden("\(name).stepper.json", data + "\n")
     }
 
     @Test("the stepper of a run is the stepper of that run's JSON Lines", .timeLimit(.minutes(2)))
