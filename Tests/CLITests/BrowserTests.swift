@@ -79,14 +79,8 @@ struct BrowserSite {
     }
 }
 
-/// Where screenshots go: $BROWSER_SCREENSHOTS, kept; else a folder removed at the end.
-let screenshotFolder: String = {
-    if let kept = ProcessInfo.processInfo.environment["BROWSER_SCREENSHOTS"] {
-        try? FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
-        return kept
-    }
-    return NSTemporaryDirectory() + "browser-screenshots-\(getpid())"
-}()
+/// Where screenshots are kept: $BROWSER_SCREENSHOTS; without it they are checked, not kept.
+let screenshotFolder = ProcessInfo.processInfo.environment["BROWSER_SCREENSHOTS"]
 
 /// What the page says of `#current` and its highlighted lines.
 let readCurrent = """
@@ -134,14 +128,18 @@ struct BrowserTests {
         try checkStep(browser, site, seq)
     }
 
-    /// Takes a screenshot, keeps it as `name`, and checks with the browser's own PNG decoder
-    /// that it is not blank: many colours, and ink on a good part of it.
+    /// Takes a screenshot, keeps it as `name` (with BROWSER_SCREENSHOTS), and checks with the
+    /// browser's own PNG decoder that it is not blank: many colours, and ink on a good part of
+    /// it. Returns where it was kept.
     @discardableResult
     func screenshot(_ browser: WebDriver, _ name: String) throws -> String {
         let png = try browser.screenshot()
-        try FileManager.default.createDirectory(atPath: screenshotFolder, withIntermediateDirectories: true)
-        let path = screenshotFolder + "/" + name
-        try png.write(to: URL(fileURLWithPath: path))
+        var path = "\(name) (not kept: set BROWSER_SCREENSHOTS=DIR to keep it)"
+        if let folder = screenshotFolder {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            path = folder + "/" + name
+            try png.write(to: URL(fileURLWithPath: path))
+        }
         try browser.open("about:blank")
         let decode = """
             var done = arguments[arguments.length - 1], image = new Image();

@@ -97,7 +97,7 @@ final class WebDriver {
         _ = driver.stop()
         killBrowserProcesses(profile: profile.path)
         deadline.cancel()
-        profile.remove()
+        try? FileManager.default.removeItem(atPath: profile.path)  // the browser's folders, whole
     }
 
     /// Opens `url` and waits for its load event.
