@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SocketServer", targets: ["SocketServer"]),
         .library(name: "Tracing", targets: ["Tracing"]),
         .library(name: "Diagrams", targets: ["Diagrams"]),
+        .library(name: "ReadingView", targets: ["ReadingView"]),
         .executable(name: "socketserver-trace", targets: ["socketserver-trace"]),
         .executable(name: "socketserver-bench", targets: ["socketserver-bench"]),
         .executable(name: "playground", targets: ["playground"]),
@@ -30,8 +31,12 @@ let package = Package(
         // The recorder behind the seam and every view of a recording (the Mermaid view takes
         // its text rules from Diagrams).
         .target(name: "Tracing", dependencies: ["Diagrams", "SocketServer", "Sockets"]),
+        // The reading view: a static site (the Python and the Swift side by side, and a stepper
+        // through one recorded run) made from a run's JSON Lines and the source files' text.
+        .target(name: "ReadingView", dependencies: ["Tracing", "Diagrams"]),
         .executableTarget(
-            name: "socketserver-trace", dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets", "Processes"]),
+            name: "socketserver-trace",
+            dependencies: ["Tracing", "Diagrams", "SocketServer", "Sockets", "ReadingView", "Processes"]),
         // The benchmark: a load generator, a driver that runs each server as a process of its
         // own, the design floor (the same system calls with no framework) and CPython's rows.
         .executableTarget(
@@ -46,12 +51,16 @@ let package = Package(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "Processes", "TestSupport"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
         // The class model checked against the real Swift types of SocketServer.
+        .testTarget(name: "ReadingViewTests", dependencies: ["ReadingView", "Tracing", "TestSupport"]),
         .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
         // Runs the built socketserver-trace, socketserver-bench and playground binaries; the
-        // golden files are data.
+        // golden files are data. The browser tests speak WebDriver over Sockets.
         .testTarget(
             name: "CLITests",
-            dependencies: ["socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "TestSupport"],
+            dependencies: [
+                "socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "TestSupport",
+                "Sockets", "Processes",
+            ],
             exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,8 +2,9 @@
 // escaped as Python escapes them, and long text cut to a budget.
 
 /// `text` with control characters, C1 controls, and characters that change the direction or
-/// layout of a terminal line escaped as Python would (`\x1b`, `\u202e`).
-func escapeUnsafeCharacters(_ text: String) -> String {
+/// layout of a terminal line escaped as Python would (`\x1b`, `\u202e`). Public for the reading
+/// view, which escapes what a JSON Lines file says in the same way.
+public func escapeUnsafeCharacters(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: isUnsafeScalar) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count + 8)

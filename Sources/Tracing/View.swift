@@ -65,10 +65,11 @@ func padRight(_ text: String, _ width: Int) -> String {
 }
 
 /// Minimal JSON writing: strings escaped as RFC 8259 asks, control and terminal-changing
-/// characters as `\u00XX` / `\uXXXX`.
-enum TraceJSON {
+/// characters as `\u00XX` / `\uXXXX`. Public for the reading view, which writes its page data
+/// with it.
+public enum TraceJSON {
     /// A JSON string literal.
-    static func string(_ text: String) -> String {
+    public static func string(_ text: String) -> String {
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {
@@ -88,10 +89,10 @@ enum TraceJSON {
     }
 
     /// A JSON number or `null`.
-    static func number(_ value: Int?) -> String { value.map { String($0) } ?? "null" }
+    public static func number(_ value: Int?) -> String { value.map { String($0) } ?? "null" }
 
     /// A JSON object from already encoded values, keys in the given order.
-    static func object(_ fields: [(String, String)]) -> String {
+    public static func object(_ fields: [(String, String)]) -> String {
         "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 }

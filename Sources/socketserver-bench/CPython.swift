@@ -1,8 +1,8 @@
 // The CPython rows: a small script, shipped as a string and written to a temporary file,
 // serves one of CPython's socketserver classes with the notes' handler, as `_serve` does for
-// the port. The interpreter is the one the tests compare with: `PYENV_VERSION=3.13.0 python3`,
-// else whatever `python3` is (and the output says which), else none (and the output says so).
-import Processes
+// the port. The interpreter is the one the tests compare with (`findCPython`, in Processes):
+// `PYENV_VERSION=3.13.0 python3`, else whatever `python3` is (and the output says which), else
+// none (and the output says so).
 
 /// The script: `python3 bench_server.py CLASS QUEUE LIFETIME [PATH]`.
 let cpythonScript = """
@@ -50,18 +50,3 @@ let cpythonScript = """
     main()
 
     """
-
-/// Finds CPython: `explicit` if given, else the first of ``cpythonCandidates`` that answers.
-///
-/// - Returns: the interpreter, or nil; and a note for the output when it is not CPython 3.13
-///   or there is none.
-func findCPython(_ explicit: String?) -> (CPython?, note: String?) {
-    let attempts = explicit.map { [($0, [String: String]())] } ?? cpythonCandidates
-    for (command, environment) in attempts {
-        guard let found = probeCPython(command, environment: environment) else { continue }
-        if found.isPortedVersion { return (found, nil) }
-        return (found, "CPython \(found.version), not 3.13 (the version the port follows), runs the cpython: rows")
-    }
-    let what = explicit ?? "python3"
-    return (nil, "no CPython (\(what) did not run): the cpython: rows are left out")
-}

@@ -18,6 +18,7 @@ enum CLI {
         [
             AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand),
             AnyCommand(compareCommand), AnyCommand(diffCommand), AnyCommand(pythonCommand),
+            AnyCommand(htmlCommand),
         ]
     }
 

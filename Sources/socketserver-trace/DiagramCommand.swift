@@ -61,13 +61,10 @@ extension CLI {
     /// The lifecycle phases of a deterministic traced run of the notes' example: the CLI runs
     /// it and hands Diagrams plain calls, so that Diagrams needs no recording.
     static func lifecyclePhases() throws -> [LifecyclePhase] {
-        let recorder = Recorder(deterministic: true)
         setProgramOutput(2)
         defer { setProgramOutput(1) }
-        Trace.attach(recorder)
-        defer { Trace.attach(nil) }
-        _ = try defaultScenario.run()
-        let calls = recorder.recording().events.filter { $0.kind == .call }.map {
+        let (recording, _) = try recordScenario(defaultScenario, deterministic: true)
+        let calls = recording.events.filter { $0.kind == .call }.map {
             LifecycleCall(function: $0.function, definingClass: $0.definingClass, depth: $0.depth, thread: $0.thread)
         }
         return LifecyclePhase.phases(from: calls)

@@ -26,7 +26,7 @@ let goldenFormats: [(format: String, ext: String)] = [
 /// Every help page, compared whole: golden file → the command before `--help` (or `-h`).
 let goldenHelpPages: [(name: String, command: [String])] = [
     ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
-    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]), ("help-compare.txt", ["compare"]),
+    ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]), ("help-compare.txt", ["compare"]), ("help-html.txt", ["html"]),
     ("help-diff.txt", ["diff"]), ("help-python.txt", ["python"]),
 ]
 
