@@ -348,7 +348,7 @@ private final class CapturedPipes: @unchecked Sendable {
 @_silgen_name("pipe2") private func c_pipe2(_ ends: UnsafeMutablePointer<CInt>, _ flags: CInt) -> CInt
 
 /// Seconds on the monotonic clock.
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

@@ -15,7 +15,10 @@ enum CLI {
 
     /// The commands, in the order of the top-level help.
     static var commands: [AnyCommand] {
-        [AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand)]
+        [
+            AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand),
+            AnyCommand(experimentCommand),
+        ]
     }
 
     /// The tool's own options (before any command): flags, help, what each does.
