@@ -20,7 +20,7 @@ extension CLI {
     static var experimentCommand: Command<ExperimentSettings> {
         Command(
             name: "experiment",
-            summary: ["the notes' questions, run: what was done, seen", "and concluded (--list names them)"],
+            summary: ["the notes' questions, run (--list names them)"],
             description: [
                 "Run one experiment: it prints what it does, what it observed (measured now) and what",
                 "follows. Every experiment uses loopback or temporary Unix sockets only, is bounded in",

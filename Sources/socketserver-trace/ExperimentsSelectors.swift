@@ -95,7 +95,7 @@ extension CLI {
 
     static let selectorsExperiment = Experiment(
         name: "selectors",
-        summary: "PollSelector, SelectSelector and EpollSelector: system calls, descriptor 1024",
+        summary: "poll, select and epoll selectors: system calls, and descriptor 1024",
         does: [
             "Sets socketserver._ServerSelector to PollSelector, SelectSelector and EpollSelector in",
             "turn and serves \(selectorRequests) requests (a StreamRequestHandler) with handle_request(), then \(selectorRequests)",
@@ -223,7 +223,7 @@ extension CLI {
 
     static let pollIntervalExperiment = Experiment(
         name: "poll-interval",
-        summary: "how long shutdown() takes for poll_interval 0.5, 0.05 and 0.005, and the idle CPU",
+        summary: "shutdown() time and idle CPU for poll_interval 0.5, 0.05 and 0.005",
         does: [
             "For each poll_interval, starts serve_forever(poll_interval) on an idle TCPServer, watches it",
             "for \(readableSeconds(idleSeconds)): the loop's turns (service_actions() calls) and the serving thread's CPU time",

@@ -360,7 +360,7 @@ final class ReadToEndHandler: StreamRequestHandler {
 extension CLI {
     static let forkInheritsClient = Experiment(
         name: "fork-inherits-client",
-        summary: "a forked child holds the client's end when client and server share a process",
+        summary: "a forked child holds the client's end if client and server share a process",
         does: [
             "A ForkingTCPServer and its client in one process (the client a thread, as in CPython's",
             "own tests); handle_request() forks a child whose handler reads to the end of the stream",

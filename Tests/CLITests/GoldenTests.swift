@@ -27,6 +27,7 @@ let goldenFormats: [(format: String, ext: String)] = [
 let goldenHelpPages: [(name: String, command: [String])] = [
     ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
     ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]),
+    ("help-experiment.txt", ["experiment"]),
 ]
 
 let goldenDirectory = packageRoot.appendingPathComponent("Tests/CLITests/Golden")

@@ -14,6 +14,9 @@
 //       the command's standard output with NO_COLOR=1 (deterministic mode is the default);
 //       `| grep TEXT` (or `| grep -e A -e B`) keeps the lines containing TEXT, as grep would.
 //       With `--format mermaid` the block is fenced ```mermaid, so that GitHub draws it.
+//   <!-- run-shape: socketserver-trace experiment backlog -->
+//       the same, for output that holds measurements (times, counts that vary run to run): only
+//       its shape is compared, every number and unit of time as one token (``shape(_:)``).
 //
 // The block is the fenced block on the line right after the marker. A failure names the file,
 // the marker and the first line that differs. To refresh every block after an intended change:
@@ -25,7 +28,7 @@ import Testing
 
 /// One marker and the fenced block under it.
 struct WalkthroughBlock: CustomStringConvertible {
-    enum Kind: String, CaseIterable { case swift, python, run }
+    enum Kind: String, CaseIterable { case swift, python, run, runShape = "run-shape" }
 
     var file: URL
     var kind: Kind
@@ -129,12 +132,17 @@ enum Walkthrough {
         case .swift: return "swift"
         case .python: return "python"
         case .run: return block.argument.contains("--format mermaid") ? "mermaid" : ""
+        case .runShape: return ""
         }
     }
 
-    /// Compare every block of `kind` with what `generate` makes of its argument; in update
-    /// mode, rewrite the blocks that differ (or add missing ones) instead.
-    static func check(_ kind: WalkthroughBlock.Kind, _ generate: (String) throws -> [String]) throws {
+    /// Compare every block of `kind` with what `generate` makes of its argument, both seen
+    /// through `compared`; in update mode, rewrite the blocks that differ (or add missing ones)
+    /// instead.
+    static func check(
+        _ kind: WalkthroughBlock.Kind, _ generate: (String) throws -> [String],
+        comparing compared: ([String]) -> [String] = { $0 }
+    ) throws {
         var seen = 0
         for file in try files() {
             let blocks = try blocks(in: file).filter { $0.kind == kind }
@@ -149,14 +157,16 @@ enum Walkthrough {
                     continue
                 }
                 if updating {
-                    if block.fence == nil || block.content != expected { replacements.append((block, expected)) }
+                    if block.fence == nil || compared(block.content) != compared(expected) {
+                        replacements.append((block, expected))
+                    }
                     continue
                 }
                 guard block.fence != nil else {
                     Issue.record("\(block): no fenced block right after the marker")
                     continue
                 }
-                if let difference = firstDifference(block.content, expected) {
+                if let difference = firstDifference(compared(block.content), compared(expected)) {
                     Issue.record("\(block): the block differs from its source at \(difference)")
                 }
             }
@@ -205,6 +215,24 @@ enum Walkthrough {
             }
         }
         return nil
+    }
+
+    /// The shape of measured output: each time (a number and `s`, `ms` or `µs`) as `T`, every
+    /// other number as `N`, the bars of a histogram dropped, and runs of spaces as one, so
+    /// that two runs compare equal when only their measurements differ.
+    static func shape(_ lines: [String]) -> [String] {
+        lines.map { line in
+            var words: [String] = []
+            for word in line.replacingOccurrences(of: "█", with: "").split(separator: " ") {
+                let isNumber = word.first?.isNumber == true && word.allSatisfy { $0.isNumber || ".,%".contains($0) }
+                if ["s", "ms", "µs"].contains(word), words.last == "N" {
+                    words[words.count - 1] = "T"
+                } else {
+                    words.append(isNumber ? "N" : String(word))
+                }
+            }
+            return words.joined(separator: " ")
+        }
     }
 
     /// Remove `count` leading spaces from each line that has them (blank lines stay blank).
@@ -516,6 +544,11 @@ struct WalkthroughTests {
     @Test("every trace and diagram is what socketserver-trace prints", .timeLimit(.minutes(3)))
     func cliBlocks() throws {
         try Walkthrough.check(.run, Walkthrough.runExcerpt)
+    }
+
+    @Test("every measured block has the shape of what socketserver-trace prints", .timeLimit(.minutes(3)))
+    func measuredBlocks() throws {
+        try Walkthrough.check(.runShape, Walkthrough.runExcerpt, comparing: Walkthrough.shape)
     }
 
     @Test(
