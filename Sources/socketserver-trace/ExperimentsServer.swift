@@ -123,13 +123,8 @@ extension CLI {
 // MARK: - closed-socket-spin
 
 /// A server that counts its loop's turns and remembers what `get_request` raised.
-final class SpinWatchingServer: TCPServer, @unchecked Sendable {
-    let turns = Atomic<Int>(0)
+final class SpinWatchingServer: TurnCountingServer, @unchecked Sendable {
     let acceptErrors = Lock<[String]>([])
-
-    override func serviceActions() throws {
-        turns.add(1, ordering: .relaxed)
-    }
 
     override func getRequest() throws -> (Request, SocketAddress) {
         do {
