@@ -183,7 +183,7 @@ extension CLI {
             report.verdict(
                 epollDuringLoop == [0, 0, 1],
                 "epoll costs a descriptor for as long as the selector lives (\"not requiring any extra"
-                    + "\n     file descriptor\"); a forked child inherits it.")
+                    + "\n     file descriptor\"): the whole serve_forever() loop.")
             if !wall.isEmpty {
                 report.verdict(
                     serverFD >= 1024 && wall[0].outcome == "ValueError: filedescriptor out of range in select()"

@@ -26,6 +26,7 @@ extension CLI {
             defer { InterruptSignal.restoreDefault() }
             let reply = Lock<String>("(none)")
             let kept = Lock<TCPServer?>(nil)
+            let loopEnded = Event()
             var client: PThread?
             report.observe("what the program printed:")
             let (result, recording) = traced {
@@ -34,12 +35,17 @@ extension CLI {
                     let address = server.serverAddress
                     let sender = PThread(name: "client") {
                         blockSignals([SIGINT])
-                        defer { kill(getpid(), SIGINT) }
+                        defer {
+                            kill(getpid(), SIGINT)
+                            // Should the signal not end the loop, shutdown() does, in 5 s.
+                            if !loopEnded.wait(5) { server.shutdown() }
+                        }
                         let bytes = try request(address, Array("hello world".utf8))
                         reply.withLock { $0 = pyBytesRepr(bytes) }
                     }
                     client = sender
                     try sender.start()
+                    defer { loopEnded.set() }
                     try server.serveForever()
                 }
             }
@@ -200,6 +206,7 @@ extension CLI {
         body: { report in
             let server = try RaisingVerifyServer(.inet(host: "127.0.0.1", port: 0), MyStreamHandler.self)
             defer { try? server.serverClose() }
+            server.timeout = 5
             let client = try connectedClient(server.serverAddress)
             defer { try? client.close() }
             try client.sendall(Array("hello\n".utf8))
@@ -368,6 +375,8 @@ extension CLI {
                 var ends: [CInt] = [-1, -1]
                 guard pipe(&ends) == 0 else { throw OSError.lastError() }
                 defer { Glibc.close(ends[0]) }
+                var writeEnd = ends[1]
+                defer { if writeEnd >= 0 { Glibc.close(writeEnd) } }
                 childReportFD.store(ends[1], ordering: .relaxed)
                 let server = try ChildCountingServer(.inet(host: "127.0.0.1", port: 0), ReadToEndHandler.self)
                 server.timeout = 5
@@ -382,7 +391,8 @@ extension CLI {
                 }
                 try ending.start()
                 try server.handleRequest()  // forks the child, which holds every descriptor
-                Glibc.close(ends[1])
+                Glibc.close(writeEnd)  // the child's copy is the last: its exit ends the report
+                writeEnd = -1
                 try? ending.join()
                 try server.serverClose()  // waits for the child
                 try? client.close()
