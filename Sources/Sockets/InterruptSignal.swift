@@ -12,6 +12,8 @@ import Synchronization
 
 /// Whether a SIGINT arrived that no selector has raised yet. Set by the signal handler: an
 /// atomic store is all a handler may safely do.
+///
+/// Swift-only: CPython's `is_tripped` flag (Modules/signalmodule.c) plays this part.
 private let interruptNoted = Atomic<Bool>(false)
 
 /// SIGINT as Python's default handler takes it: a ``KeyboardInterrupt`` raised by the next
@@ -44,6 +46,8 @@ public enum InterruptSignal {
     }
 
     /// Whether a SIGINT is waiting to be raised.
+    ///
+    /// Swift-only: what a selector asks before it retries an interrupted wait.
     static var isPending: Bool { interruptNoted.load(ordering: .relaxed) }
 
     /// Raises the KeyboardInterrupt of a SIGINT that arrived, once.
