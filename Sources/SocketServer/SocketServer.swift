@@ -14,23 +14,11 @@ import Synchronization
 /// Python: __version__ (Lib/socketserver.py:123)
 public let __version__ = "0.4"
 
-/// The selector class the servers wait with: poll, which needs no extra file descriptor and
-/// one system call per wait, unlike epoll. A program may replace it, as it may replace the
-/// module global (`socketserver._ServerSelector = selectors.SelectSelector`): each
-/// `serve_forever()` and `handle_request()` makes its selector from the class set when it
-/// starts.
+/// The selector class the servers wait with: poll, which needs no extra file descriptor and one
+/// system call per wait, unlike epoll. A program may replace it, as it may the module global.
 ///
 /// Python: _ServerSelector (Lib/socketserver.py:150)
-public var _ServerSelector: any BaseSelector.Type {
-    get { serverSelectorClass.withLock { $0 } }
-    set { serverSelectorClass.withLock { $0 = newValue } }
-}
-
-/// Where ``_ServerSelector`` is kept: behind a lock, since a program may set it while servers
-/// run in other threads.
-///
-/// Swift-only: CPython's module global needs no lock under the GIL.
-private let serverSelectorClass = Lock<any BaseSelector.Type>(PollSelector.self)
+public var _ServerSelector: any BaseSelector.Type { get { serverSelectorClass.withLock { $0 } } set { serverSelectorClass.withLock { $0 = newValue } } }
 
 /// What a server hands its handler: the connected socket of a stream server, or the datagram
 /// and the server's socket of a datagram server.
@@ -1640,3 +1628,10 @@ open class DatagramRequestHandler: BaseRequestHandler {
         }
     }
 }
+
+/// Where ``_ServerSelector`` is kept: behind a lock, since a program may set it while servers
+/// run in other threads (`socketserver._ServerSelector = selectors.SelectSelector`); each
+/// `serve_forever()` and `handle_request()` makes its selector from the class set when it starts.
+///
+/// Swift-only: CPython's module global needs no lock under the GIL.
+private let serverSelectorClass = Lock<any BaseSelector.Type>(PollSelector.self)
