@@ -14,11 +14,11 @@ import Synchronization
 /// Python: __version__ (Lib/socketserver.py:123)
 public let __version__ = "0.4"
 
-/// The selector the servers wait with: poll, which needs no extra file descriptor and one
-/// system call per wait, unlike epoll.
+/// The selector class the servers wait with: poll, which needs no extra file descriptor and one
+/// system call per wait, unlike epoll. A program may replace it, as it may the module global.
 ///
 /// Python: _ServerSelector (Lib/socketserver.py:150)
-public typealias _ServerSelector = PollSelector
+public var _ServerSelector: any BaseSelector.Type { get { serverSelectorClass.withLock { $0 } } set { serverSelectorClass.withLock { $0 = newValue } } }
 
 /// What a server hands its handler: the connected socket of a stream server, or the datagram
 /// and the server's socket of a datagram server.
@@ -179,7 +179,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
             // and an idle server still wakes every poll_interval. CPython's XXX note proposes
             // waking the selector instead, through a second descriptor or a connection to the
             // listening socket.
-            let selector = _ServerSelector()
+            let selector = try _ServerSelector.init()
             defer { selector.close() }  // Python: with _ServerSelector() as selector:
             _ = try selector.register(self, EVENT_READ)
 
@@ -261,7 +261,7 @@ open class BaseServer: FileDescriptorConvertible, ContextManager, @unchecked Sen
 
             // select() may wake early with nothing ready (EINTR), so the loop waits again for
             // what is left of the deadline, until a request is ready or no time remains.
-            let selector = _ServerSelector()
+            let selector = try _ServerSelector.init()
             defer { selector.close() }  // Python: with _ServerSelector() as selector:
             _ = try selector.register(self, EVENT_READ)
 
@@ -1628,3 +1628,10 @@ open class DatagramRequestHandler: BaseRequestHandler {
         }
     }
 }
+
+/// Where ``_ServerSelector`` is kept: behind a lock, since a program may set it while servers
+/// run in other threads (`socketserver._ServerSelector = selectors.SelectSelector`); each
+/// `serve_forever()` and `handle_request()` makes its selector from the class set when it starts.
+///
+/// Swift-only: CPython's module global needs no lock under the GIL.
+private let serverSelectorClass = Lock<any BaseSelector.Type>(PollSelector.self)

@@ -28,6 +28,12 @@ public struct SelectorKey: @unchecked Sendable {
 ///
 /// Python: selectors.BaseSelector (Lib/selectors.py)
 public protocol BaseSelector: AnyObject {
+    /// An empty selector.
+    ///
+    /// - Throws: the error of the system call that makes it, if it needs one (epoll).
+    ///
+    /// Python: selectors.BaseSelector subclasses, called with no arguments
+    init() throws
     /// Register `fileobj` for `events` (a nonzero subset of `EVENT_READ | EVENT_WRITE`).
     ///
     /// - Throws: `ValueError("Invalid file descriptor: -1")` for a negative descriptor,
@@ -159,6 +165,20 @@ struct SelectorTable {
     }
 }
 
+/// A selector's wait: `attempt` called again on EINTR with what is left of `timeout` (PEP 475),
+/// and a SIGINT that arrived raised as ``KeyboardInterrupt``, before the wait or when it
+/// interrupts the wait.
+///
+/// - Returns: what `attempt` returned, or nil when the time ran out.
+///
+/// Python: the EINTR loop of select.poll.poll, select.select and select.epoll.poll (Modules/selectmodule.c)
+func waitRetryingEINTR<R>(timeout: Double?, _ attempt: (_ left: Double?) throws(OSError) -> R) throws -> R? {
+    try InterruptSignal.check()
+    let result = try retryingEINTR(timeout: timeout, unless: { InterruptSignal.isPending }, attempt)
+    try InterruptSignal.check()
+    return result
+}
+
 // MARK: - PollSelector
 
 /// A selector over poll(2). Any revents other than POLLOUT alone (POLLIN, POLLHUP,
@@ -200,7 +220,7 @@ public final class PollSelector: BaseSelector {
         }
         // Python: select.poll.poll, retrying EINTR with the recomputed timeout.
         let ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
-        let polled = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
+        let polled = try waitRetryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
             let wait = left.map(pollMilliseconds) ?? ms
             return try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
                 try sys_poll(buf.baseAddress, buf.count, wait)
@@ -276,7 +296,7 @@ public final class SelectSelector: BaseSelector {
         }
         var readers = fd_set()
         var writers = fd_set()
-        let selected = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
+        let selected = try waitRetryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
             readers = fd_set()
             writers = fd_set()
             for key in keys {
@@ -328,7 +348,7 @@ public final class EpollSelector: BaseSelector {
     }
 
     deinit {
-        if epfd >= 0 { _ = Glibc.close(epfd) }
+        if epfd >= 0 { try? sys_close(epfd) }
     }
 
     /// The epoll descriptor, -1 once closed.
@@ -380,7 +400,7 @@ public final class EpollSelector: BaseSelector {
         var buffer = [UInt8](repeating: 0, count: maxEvents * epollEventSize)
         let ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
         let epfd = self.epfd
-        let waited = try retryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
+        let waited = try waitRetryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
             let wait = left.map(pollMilliseconds) ?? ms
             var result: Result<Int, OSError> = .success(0)
             buffer.withUnsafeMutableBytes { raw in
@@ -406,7 +426,7 @@ public final class EpollSelector: BaseSelector {
     /// Python: selectors.EpollSelector.close (Lib/selectors.py)
     public func close() {
         if epfd >= 0 {
-            _ = Glibc.close(epfd)
+            try? sys_close(epfd)
             epfd = -1
         }
         table.removeAll()
@@ -415,3 +435,12 @@ public final class EpollSelector: BaseSelector {
     /// Python: selectors._BaseSelectorImpl.get_map (Lib/selectors.py)
     public var map: [CInt: SelectorKey] { table.fdToKey }
 }
+
+// MARK: - DefaultSelector
+
+/// The most efficient selector the platform has: the first of kqueue, epoll, devpoll, poll and
+/// select that exists, which on Linux is epoll (socketserver does not use it: see
+/// `_ServerSelector`).
+///
+/// Python: selectors.DefaultSelector (Lib/selectors.py)
+public typealias DefaultSelector = EpollSelector

@@ -89,6 +89,16 @@ public enum Syscall: String, Sendable, CaseIterable {
         }
     }
     static let count = 23
+
+    /// The C function's name, as a reader of strace knows it (`epoll_wait`, `accept`).
+    public var cName: String {
+        switch self {
+        case .epollWait: "epoll_wait"
+        case .epollCreate: "epoll_create1"
+        case .epollCtl: "epoll_ctl"
+        default: rawValue
+        }
+    }
 }
 
 /// Swift-only, for tests: count system calls, and make the next calls of one fail with an errno
@@ -158,6 +168,17 @@ public enum SyscallFaults {
         ThreadFaults.current.counts[syscall.index]
     }
 
+    /// Runs `body` and counts the system calls it makes on the calling thread (those of other
+    /// threads, and of a forked child, are not counted).
+    ///
+    /// - Returns: what `body` returned, and the calls made, by wrapper.
+    public static func counting<R>(body: () throws -> R) rethrows -> (result: R, calls: SyscallCounts) {
+        let thread = ThreadFaults.current
+        let before = thread.counts
+        let result = try body()
+        return (result, SyscallCounts(zip(thread.counts, before).map { $0 - $1 }))
+    }
+
     /// Count one entry into the wrapper of `syscall`; return an injected errno, if any (the
     /// innermost `injecting` scope's first).
     @inline(__always)
@@ -170,6 +191,41 @@ public enum SyscallFaults {
         }
         thread.pending[i].count -= 1
         return thread.pending[i].errno
+    }
+}
+
+/// Swift-only, for tests and measurements: how many times each wrapper of Syscalls.swift was
+/// entered, as ``SyscallFaults/counting(body:)`` returns it.
+public struct SyscallCounts: Sendable, Equatable, CustomStringConvertible {
+    private var counts: [Int]
+
+    /// No calls.
+    public init() { counts = [Int](repeating: 0, count: Syscall.count) }
+
+    init(_ counts: [Int]) { self.counts = counts }
+
+    /// The calls of `syscall`.
+    public subscript(_ syscall: Syscall) -> Int {
+        get { counts[syscall.index] }
+        set { counts[syscall.index] = newValue }
+    }
+
+    /// The calls of every kind.
+    public var total: Int { counts.reduce(0, +) }
+
+    /// The kinds called at least once, with their counts, in the order of ``Syscall``.
+    public var nonzero: [(syscall: Syscall, count: Int)] {
+        Syscall.allCases.compactMap { counts[$0.index] > 0 ? ($0, counts[$0.index]) : nil }
+    }
+
+    /// The calls of both.
+    public static func + (a: SyscallCounts, b: SyscallCounts) -> SyscallCounts {
+        SyscallCounts(zip(a.counts, b.counts).map { $0 + $1 })
+    }
+
+    /// `"poll 1, accept 1, recv 1"`: the kinds called, by C name, in the order of ``Syscall``.
+    public var description: String {
+        nonzero.map { "\($0.syscall.cName) \($0.count)" }.joined(separator: ", ")
     }
 }
 
@@ -222,15 +278,20 @@ func pollMilliseconds(_ seconds: Double?) -> CInt {
 /// With a `timeout` (seconds), `attempt` receives nil on its first call, meaning "the whole
 /// timeout, as the caller expressed it", and on each retry the seconds left of it; once nothing
 /// is left, an EINTR ends the loop with nil (a selector then reports nothing ready, as CPython's
-/// does).
+/// does). An EINTR also ends it with nil when `interrupted` says so (a signal that the caller
+/// raises as an exception).
 /// - Returns: what `attempt` returned, or nil when the time ran out.
-func retryingEINTR<R>(timeout: Double?, _ attempt: (_ left: Double?) throws(OSError) -> R) throws(OSError) -> R? {
+func retryingEINTR<R>(
+    timeout: Double?, unless interrupted: () -> Bool = { false },
+    _ attempt: (_ left: Double?) throws(OSError) -> R
+) throws(OSError) -> R? {
     let deadline = timeout.map { monotonicNow() + $0 }
     var left: Double? = nil
     while true {
         do throws(OSError) {
             return try attempt(left)
         } catch where error.errno == EINTR {
+            if interrupted() { return nil }
             if let deadline {
                 let remaining = deadline - monotonicNow()
                 if remaining < 0 { return nil }

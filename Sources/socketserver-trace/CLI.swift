@@ -19,6 +19,7 @@ enum CLI {
             AnyCommand(runCommand), AnyCommand(serveCommand), AnyCommand(diagramCommand), AnyCommand(mroCommand),
             AnyCommand(compareCommand), AnyCommand(diffCommand), AnyCommand(pythonCommand),
             AnyCommand(htmlCommand),
+            AnyCommand(experimentCommand),
         ]
     }
 

@@ -8,7 +8,7 @@ import Testing
 struct CLITests {
     @Test("--help on every command prints help on stdout and exits 0", .timeLimit(.minutes(1)))
     func help() throws {
-        for command in [[], ["run"], ["serve"], ["diagram"], ["mro"], ["compare"], ["diff"], ["python"]] {
+        for command in [[], ["run"], ["serve"], ["diagram"], ["mro"], ["compare"], ["diff"], ["python"], ["experiment"]] {
             let result = try runTool(command + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("usage: socketserver-trace") || result.stdout.contains("USAGE:"))

@@ -27,7 +27,7 @@ let goldenFormats: [(format: String, ext: String)] = [
 let goldenHelpPages: [(name: String, command: [String])] = [
     ("help.txt", []), ("help-run.txt", ["run"]), ("help-serve.txt", ["serve"]),
     ("help-diagram.txt", ["diagram"]), ("help-mro.txt", ["mro"]), ("help-compare.txt", ["compare"]), ("help-html.txt", ["html"]),
-    ("help-diff.txt", ["diff"]), ("help-python.txt", ["python"]),
+    ("help-diff.txt", ["diff"]), ("help-python.txt", ["python"]), ("help-experiment.txt", ["experiment"]),
 ]
 
 /// `diff` of two server classes: golden file → the classes and options.

@@ -7,6 +7,8 @@
 //       from the doc comment's first line through the declaration's closing brace, dedented.
 //       When several declarations carry that `Python:` line, add `in <Type>` (the enclosing
 //       class, protocol or extension): `... ForkingMixIn.process_request in ForkingMixIn`.
+//       A last word `seam-folded` leaves the trace seam out (``foldSeam(_:)``): the excerpt
+//       says so in a comment where the seam was, and the calls it wrapped stay.
 //   <!-- python: BaseServer._handle_request_noblock -->   (or `ThreadingTCPServer`, or `L147-152`)
 //       the def (or class, or lines) from CPython 3.13's Lib/socketserver.py, dedented; skipped
 //       when that file is not on the machine.
@@ -14,6 +16,9 @@
 //       the command's standard output with NO_COLOR=1 (deterministic mode is the default);
 //       `| grep TEXT` (or `| grep -e A -e B`) keeps the lines containing TEXT, as grep would.
 //       With `--format mermaid` the block is fenced ```mermaid, so that GitHub draws it.
+//   <!-- run-shape: socketserver-trace experiment backlog -->
+//       the same, for output that holds measurements (times, counts that vary run to run): only
+//       its shape is compared, every number and unit of time as one token (``shape(_:)``).
 //
 // The block is the fenced block on the line right after the marker. A failure names the file,
 // the marker and the first line that differs. To refresh every block after an intended change:
@@ -25,7 +30,7 @@ import Testing
 
 /// One marker and the fenced block under it.
 struct WalkthroughBlock: CustomStringConvertible {
-    enum Kind: String, CaseIterable { case swift, python, run }
+    enum Kind: String, CaseIterable { case swift, python, run, runShape = "run-shape" }
 
     var file: URL
     var kind: Kind
@@ -133,12 +138,17 @@ enum Walkthrough {
         case .swift: return "swift"
         case .python: return "python"
         case .run: return block.argument.contains("--format mermaid") ? "mermaid" : ""
+        case .runShape: return ""
         }
     }
 
-    /// Compare every block of `kind` with what `generate` makes of its argument; in update
-    /// mode, rewrite the blocks that differ (or add missing ones) instead.
-    static func check(_ kind: WalkthroughBlock.Kind, _ generate: (String) throws -> [String]) throws {
+    /// Compare every block of `kind` with what `generate` makes of its argument, both seen
+    /// through `compared`; in update mode, rewrite the blocks that differ (or add missing ones)
+    /// instead.
+    static func check(
+        _ kind: WalkthroughBlock.Kind, _ generate: (String) throws -> [String],
+        comparing compared: ([String]) -> [String] = { $0 }
+    ) throws {
         var seen = 0
         for file in try files() {
             let blocks = try blocks(in: file).filter { $0.kind == kind }
@@ -155,14 +165,16 @@ enum Walkthrough {
                     continue
                 }
                 if updating {
-                    if block.fence == nil || block.content != expected { replacements.append((block, expected)) }
+                    if block.fence == nil || compared(block.content) != compared(expected) {
+                        replacements.append((block, expected))
+                    }
                     continue
                 }
                 guard block.fence != nil else {
                     Issue.record("\(block): no fenced block right after the marker")
                     continue
                 }
-                if let difference = firstDifference(block.content, expected) {
+                if let difference = firstDifference(compared(block.content), compared(expected)) {
                     Issue.record("\(block): the block differs from its source at \(difference)")
                 }
             }
@@ -213,6 +225,24 @@ enum Walkthrough {
         return nil
     }
 
+    /// The shape of measured output: each time (a number and `s`, `ms` or `µs`) as `T`, every
+    /// other number as `N`, the bars of a histogram dropped, and runs of spaces as one, so
+    /// that two runs compare equal when only their measurements differ.
+    static func shape(_ lines: [String]) -> [String] {
+        lines.map { line in
+            var words: [String] = []
+            for word in line.replacingOccurrences(of: "█", with: "").split(separator: " ") {
+                let isNumber = word.first?.isNumber == true && word.allSatisfy { $0.isNumber || ".,%".contains($0) }
+                if ["s", "ms", "µs"].contains(word), words.last == "N" {
+                    words[words.count - 1] = "T"
+                } else {
+                    words.append(isNumber ? "N" : String(word))
+                }
+            }
+            return words.joined(separator: " ")
+        }
+    }
+
     /// Remove `count` leading spaces from each line that has them (blank lines stay blank).
     static func dedent(_ lines: [String], by count: Int) -> [String] {
         lines.map { line in
@@ -230,9 +260,13 @@ extension Walkthrough {
     /// `PATH NAME [in TYPE]`: the declaration of PATH whose doc comment ends with
     /// `Python: NAME (`, dedented.
     static func swiftExcerpt(_ argument: String) throws -> [String] {
-        let words = argument.split(separator: " ").map(String.init)
+        var words = argument.split(separator: " ").map(String.init)
+        if words.last == seamFoldedWord {
+            words.removeLast()
+            return try foldSeam(swiftExcerpt(words.joined(separator: " ")))
+        }
         guard words.count == 2 || (words.count == 4 && words[2] == "in") else {
-            throw WalkthroughError("expected `PATH NAME` or `PATH NAME in TYPE`")
+            throw WalkthroughError("expected `PATH NAME`, `PATH NAME in TYPE`, either followed by `\(seamFoldedWord)`")
         }
         let path = words[0]
         let name = words[1]
@@ -265,6 +299,120 @@ extension Walkthrough {
         }
         let end = try declarationEnd(lines, from: found.declaration)
         return dedent(Array(lines[found.docStart...end]), by: indentation(lines[found.declaration]))
+    }
+
+    /// The last word of a marker whose excerpt leaves the trace seam out.
+    static let seamFoldedWord = "seam-folded"
+
+    /// The comment an excerpt has where its trace seam was folded out, naming what was.
+    static func seamFoldedNote(_ parts: [String]) -> String {
+        "// (trace seam folded out: \(parts.joined(separator: ", ")))"
+    }
+
+    /// `excerpt` without the trace seam, for a reader comparing it with the Python:
+    /// - the `traced(...) {` line that wraps a body, and the body's closing brace (the body is
+    ///   dedented); a `traced(...) { VALUE }` on one line becomes `VALUE`, an empty one goes;
+    /// - `let frame = InitializerFrame(...)`, the `do { ... } catch { frame.end(raising:) ... }`
+    ///   around the initializer's body and its `frame.end()`;
+    /// - `dispatched("name", self...) { CALL }` (on one line, or with CALL on the next) becomes
+    ///   CALL.
+    /// A comment (``seamFoldedNote(_:)``) takes the place of the first line left out.
+    /// - Throws: when the seam has a shape this does not know, rather than fold it wrongly.
+    static func foldSeam(_ excerpt: [String]) throws -> [String] {
+        var lines = excerpt
+        var note: (index: Int, indentation: Int)?
+        var folded: [String] = []
+        func noteAt(_ index: Int, _ indentation: Int, _ part: String) {
+            if note == nil { note = (index, indentation) }
+            if !folded.contains(part) { folded.append(part) }
+        }
+        func closingBrace(after start: Int) throws -> Int {
+            let own = indentation(lines[start])
+            guard let close = lines[(start + 1)...].firstIndex(where: {
+                indentation($0) == own && $0.trimmingCharacters(in: .whitespaces).hasPrefix("}")
+            }) else { throw WalkthroughError("no closing brace for line \(start + 1) of the excerpt") }
+            return close
+        }
+        // The initializer's frame.
+        if let start = lines.firstIndex(where: { $0.contains("= InitializerFrame(") }) {
+            let end = try declarationEnd(lines, from: start)
+            let own = indentation(lines[start])
+            let blank = String(repeating: " ", count: own)
+            guard end + 1 < lines.count, lines[end + 1] == blank + "do {" else {
+                throw WalkthroughError("InitializerFrame is not followed by `do {`")
+            }
+            let tail = [blank + "} catch {", blank + "    frame.end(raising: error)", blank + "    throw error", blank + "}", blank + "frame.end()"]
+            guard let catchLine = lines.firstIndex(of: tail[0]), Array(lines[catchLine..<min(lines.count, catchLine + 5)]) == tail else {
+                throw WalkthroughError("the initializer's frame does not end as `} catch { frame.end(raising: error); throw error }; frame.end()`")
+            }
+            let body = dedent(Array(lines[(end + 2)..<catchLine]), by: 4)
+            lines.replaceSubrange(start..<(catchLine + 5), with: body)
+            noteAt(start, own, "InitializerFrame")
+        }
+        // traced(...) around a body.
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            guard let call = line.range(of: "traced(\"") else {
+                index += 1
+                continue
+            }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix("{") {
+                let close = try closingBrace(after: index)
+                let body = dedent(Array(lines[(index + 1)..<close]), by: 4)
+                lines.replaceSubrange(index...close, with: body)
+                noteAt(index, indentation(line), "traced")
+                continue
+            }
+            guard let open = line.range(of: ") { ", range: call.upperBound..<line.endIndex), trimmed.hasSuffix(" }") else {
+                if trimmed.hasSuffix(") {}") {
+                    lines.remove(at: index)
+                    noteAt(index, indentation(line), "traced")
+                    continue
+                }
+                throw WalkthroughError("a traced(...) of a shape foldSeam does not know: \(trimmed)")
+            }
+            var value = String(line[open.upperBound...].dropLast(2))
+            if let signature = value.range(of: " in ") { value = String(value[signature.upperBound...]) }
+            lines[index] = String(repeating: " ", count: indentation(line)) + value
+            noteAt(index, indentation(line), "traced")
+            index += 1
+        }
+        // dispatched(...) around a call.
+        index = 0
+        while index < lines.count {
+            let line = lines[index]
+            guard let call = line.range(of: "dispatched(\"") else {
+                index += 1
+                continue
+            }
+            var prefix = String(line[..<call.lowerBound])
+            var body: String
+            if line.hasSuffix(") {") {
+                let close = try closingBrace(after: index)
+                guard close == index + 2 else {
+                    throw WalkthroughError("a dispatched(...) whose body is not one line: \(line)")
+                }
+                body = lines[index + 1].trimmingCharacters(in: .whitespaces)
+                lines.removeSubrange((index + 1)...close)
+            } else if let open = line.range(of: ") { ", range: call.upperBound..<line.endIndex), line.hasSuffix(" }") {
+                body = String(line[open.upperBound...].dropLast(2))
+            } else {
+                throw WalkthroughError("a dispatched(...) of a shape foldSeam does not know: \(line)")
+            }
+            // `try? dispatched { try f() }` is `try? f()`; `try dispatched { try f() }` is `try f()`.
+            for marker in ["try? ", "try "] where prefix.hasSuffix(marker) && body.hasPrefix("try ") {
+                prefix.removeLast(marker.count)
+                body = marker + body.dropFirst(4)
+            }
+            lines[index] = prefix + body
+            if let note { noteAt(note.index, note.indentation, "dispatched") } else { noteAt(index, indentation(line), "dispatched") }
+            index += 1
+        }
+        guard let note else { throw WalkthroughError("no trace seam to fold in this excerpt") }
+        lines.insert(String(repeating: " ", count: note.indentation) + seamFoldedNote(folded), at: note.index)
+        return lines
     }
 
     /// The name of the class, struct, enum, protocol, actor or extension that encloses a
@@ -492,8 +640,8 @@ extension Walkthrough {
             guard !patterns.isEmpty else {
                 throw WalkthroughError("only `| grep TEXT` or `| grep -e TEXT -e TEXT` may follow the command")
             }
-            guard patterns.allSatisfy({ !$0.hasPrefix("-") && $0.allSatisfy { $0.isLetter || $0.isNumber || " _-:=<>,'".contains($0) } }) else {
-                throw WalkthroughError("grep's TEXT must be plain (letters, digits, space, _-:=<>,'), as grep matches it literally")
+            guard patterns.allSatisfy({ !$0.hasPrefix("-") && $0.allSatisfy { $0.isLetter || $0.isNumber || " _-:=<>,'✗".contains($0) } }) else {
+                throw WalkthroughError("grep's TEXT must be plain (letters, digits, space, _-:=<>,'✗), as grep matches it literally")
             }
             lines = lines.filter { line in patterns.contains { line.contains($0) } }
         }
@@ -545,6 +693,36 @@ struct WalkthroughTests {
     @Test("every trace and diagram is what socketserver-trace prints", .timeLimit(.minutes(3)))
     func cliBlocks() throws {
         try Walkthrough.check(.run, Walkthrough.runExcerpt)
+    }
+
+    @Test("a seam-folded excerpt keeps no seam and every call the seam wrapped", .timeLimit(.minutes(1)))
+    func seamFolded() throws {
+        var seen = 0
+        for file in try Walkthrough.files() {
+            for block in try Walkthrough.blocks(in: file)
+            where block.kind == .swift && block.argument.hasSuffix(" " + Walkthrough.seamFoldedWord) {
+                seen += 1
+                let lines = try Walkthrough.swiftExcerpt(block.argument)
+                let whole = try Walkthrough.swiftExcerpt(String(block.argument.dropLast(Walkthrough.seamFoldedWord.count + 1)))
+                let notes = lines.filter { $0.contains("// (trace seam folded out: ") }
+                #expect(notes.count == 1, "\(block): the excerpt does not say, once, what was folded")
+                let folded = lines.filter { !notes.contains($0) }.joined(separator: "\n")
+                for seam in ["traced(", "dispatched(", "InitializerFrame", "frame.end"] {
+                    #expect(!folded.contains(seam), "\(block): \(seam) is left in")
+                }
+                // Each `{ try f(...) }` a dispatched wrapped is still called.
+                for line in whole where line.contains("dispatched(") && line.hasSuffix(" }") {
+                    let call = line[line.range(of: ") { ")!.upperBound...].dropLast(2)
+                    #expect(folded.contains(call), "\(block): \(call) is gone")
+                }
+            }
+        }
+        #expect(seen > 0, "no seam-folded excerpt in Walkthrough/*.md")
+    }
+
+    @Test("every measured block has the shape of what socketserver-trace prints", .timeLimit(.minutes(3)))
+    func measuredBlocks() throws {
+        try Walkthrough.check(.runShape, Walkthrough.runExcerpt, comparing: Walkthrough.shape)
     }
 
     @Test(
