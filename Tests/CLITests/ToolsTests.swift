@@ -23,6 +23,23 @@ func defLine(_ script: String, _ name: String) throws -> Int {
     return try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("def \(name)(") }) + 1
 }
 
+/// A program that calls `handle_request` with no timeout, with no client, under `loop` (a
+/// `for` or `while` line), after printing "looping"; its path.
+func handleRequestLoop(in folder: TempDir, _ loop: String) throws -> String {
+    let path = folder.file("loop.py")
+    try """
+        import socketserver
+        class Handler(socketserver.BaseRequestHandler):
+            pass
+        with socketserver.TCPServer(("127.0.0.1", 0), Handler) as server:
+            server.timeout = 0
+            print("looping", flush=True)
+            \(loop)
+                server.handle_request()
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 @Suite(
     "PythonCommand", .serialized,
     .enabled(if: ComparisonTools.ready, "needs CPython 3.13 as `PYENV_VERSION=3.13.0 python3`"))
@@ -151,18 +168,9 @@ struct PythonCommandTests {
         // raised once, in the program's code, with the rest of the run recorded.
         let folder = try TempDir()
         defer { folder.remove() }
-        try """
-            import socketserver
-            class Handler(socketserver.BaseRequestHandler):
-                pass
-            with socketserver.TCPServer(("127.0.0.1", 0), Handler) as server:
-                server.timeout = 0
-                print("looping", flush=True)
-                while True:
-                    server.handle_request()
-            """.write(toFile: folder.file("busy.py"), atomically: true, encoding: .utf8)
+        let script = try handleRequestLoop(in: folder, "while True:")
         let child = try ChildProcess(
-            [toolPath, "python", "--format", "jsonl", "--real-clock", "--", "python3", folder.file("busy.py")],
+            [toolPath, "python", "--format", "jsonl", "--real-clock", "--", "python3", script],
             environment: ["PYENV_VERSION": "3.13.0", "SOCKETSERVER_TRACE_MAX_EVENTS": "10000000"])
         defer { _ = child.stop() }
         let deadline = Date().addingTimeInterval(30)
@@ -193,17 +201,9 @@ struct PythonCommandTests {
         let folder = try TempDir()
         defer { folder.remove() }
         // 300 handle_request turns, some ten events each.
-        try """
-            import socketserver
-            class Handler(socketserver.BaseRequestHandler):
-                pass
-            with socketserver.TCPServer(("127.0.0.1", 0), Handler) as server:
-                server.timeout = 0
-                for _ in range(300):
-                    server.handle_request()
-            """.write(toFile: folder.file("loop.py"), atomically: true, encoding: .utf8)
+        let script = try handleRequestLoop(in: folder, "for _ in range(300):")
         let result = try runTool(
-            ["python", "--format", "jsonl", "--real-clock", "--", "python3", folder.file("loop.py")],
+            ["python", "--format", "jsonl", "--real-clock", "--", "python3", script],
             environment: ["PYENV_VERSION": "3.13.0", "SOCKETSERVER_TRACE_MAX_EVENTS": "500"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("the trace stops after 500 events; the rest of the run is not in it"), "\(result.stderr)")
