@@ -15,6 +15,7 @@
 //   spawn                 `kind` (thread or fork), `process`, `thread`, `name`, `parent_process`,
 //                         `parent_thread`, `position`, `depth`, `request`, `t`
 //   exit                  `process`, `status`: a child called os._exit(status)
+//   truncated             `process`, `limit`: the tracer wrote no more events (read, and left out)
 import Sockets
 
 /// A line of a trace file that is not what a trace holds.
@@ -112,6 +113,8 @@ private struct TraceFileReader {
                     started: true))
         case "exit":
             exits[try line.string("process")] = Int32(truncatingIfNeeded: try line.int("status"))
+        case "truncated":
+            break
         default:
             throw JSONError("unknown event \(pyStrRepr(kind))")
         }

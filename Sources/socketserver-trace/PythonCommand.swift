@@ -40,7 +40,9 @@ extension CLI {
             ],
             epilog: [
                 "",
-                "The exit status is the program's. Try:",
+                "The exit status is the program's. At most 100000 events are kept (a program that loops",
+                "would fill the disk; SOCKETSERVER_TRACE_MAX_EVENTS changes it): a longer run is cut there,",
+                "and says so. Try:",
                 "  \(program) python -- python3 my_server.py",
                 "  \(program) python --format sequence --timeout 10 -- python3 my_server.py --port 9999",
             ],
@@ -64,6 +66,9 @@ extension CLI {
         ).run()
         if run.timedOut, let timeout = settings.timeout {
             sys.writeStderr("\(program): stopped the program after \(timeout) s (--timeout)\n")
+        }
+        if run.truncated {
+            sys.writeStderr("\(program): the trace stops after \(TracedPython.maxEvents) events; the rest of the run is not in it\n")
         }
         if run.recording.events.isEmpty {
             sys.writeStderr("\(program): the program made no call of socketserver: no trace\n")

@@ -36,12 +36,14 @@ let pythonTracerSource = #"""
     import json
     import os
     import runpy
+    import signal
     import socket
     import socketserver
     import sys
     import sysconfig
     import threading
     import time
+    import types
 
     _ORIGIN = time.monotonic_ns()
     _FD = os.open(os.environ["SOCKETSERVER_TRACE_EVENTS"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -56,6 +58,10 @@ let pythonTracerSource = #"""
     _PACKAGES = tuple(
         os.path.join(path, "") for path in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     _LIMIT = 300
+    # At most this many events are written (a program that loops would fill the disk): the last
+    # line says the trace was cut.
+    _MAX_EVENTS = int(os.environ.get("SOCKETSERVER_TRACE_MAX_EVENTS", "100000"))
+    _written = itertools.count(1)
 
     _process = "P0"
     _forks = itertools.count(1)
@@ -65,9 +71,16 @@ let pythonTracerSource = #"""
     _local = threading.local()
     _codes = {}
     _SKIP = object()  # what _classify says of a code object no event is written for
+    _interrupt = None  # the KeyboardInterrupt raised for Ctrl-C, once raised
+    _interrupt_pending = False  # a Ctrl-C that came while a hook ran, not raised yet
 
 
     def _write(record):
+        number = next(_written)
+        if number > _MAX_EVENTS:
+            return
+        if number == _MAX_EVENTS:
+            record = {"event": "truncated", "process": _process, "limit": _MAX_EVENTS}
         record["t"] = (time.monotonic_ns() - _ORIGIN) // 1000
         os.write(_FD, (json.dumps(record) + "\n").encode())
 
@@ -138,6 +151,9 @@ let pythonTracerSource = #"""
 
 
     def _exception_line(error):
+        # A call left by the KeyboardInterrupt of Ctrl-C was entered before its frame was traced
+        # for exceptions again (see _on_interrupt).
+        error = error if error is not None else _interrupt
         if error is None:
             return "exception"
         message = str(error) if not isinstance(error, BaseException) or error.args else ""
@@ -243,6 +259,8 @@ let pythonTracerSource = #"""
 
 
     def _profile(frame, event, arg):
+        if _interrupt is not None and sys.gettrace() is None:
+            sys.settrace(_trace)  # switched off by the line event that raised Ctrl-C
         if event == "call":
             _call(frame)
         elif event == "return" and _codes.get(frame.f_code, _SKIP) is not _SKIP:
@@ -315,12 +333,53 @@ let pythonTracerSource = #"""
         _original_exit(status)
 
 
+    def _on_interrupt(signum, frame):
+        """Ctrl-C, raised in the program and never in this tracer: an exception out of the profile
+        function would switch the profiler off, and the rest of the run would go unrecorded. When a
+        hook of the tracer is running, the program's frames under it get a line tracer that raises
+        it at the next line the program runs (which switches off only sys.settrace, put back by
+        the profiler's next event)."""
+        global _interrupt_pending
+        hook = frame
+        while hook is not None and hook.f_code not in _HOOKS:
+            hook = hook.f_back
+        if hook is None:
+            raise KeyboardInterrupt
+        _interrupt_pending = True
+        below = hook.f_back
+        while below is not None:
+            if below.f_code.co_filename != __file__:
+                below.f_trace = _raise_interrupt
+                below.f_trace_lines = True
+            below = below.f_back
+
+
+    def _raise_interrupt(frame, event, arg):
+        """The line tracer of _on_interrupt: the first line run raises the Ctrl-C, once."""
+        global _interrupt, _interrupt_pending
+        if not _interrupt_pending:
+            return None
+        if event != "line":
+            return _raise_interrupt
+        _interrupt_pending = False
+        _interrupt = KeyboardInterrupt()
+        raise _interrupt
+
+
+    _HOOKS = {_profile.__code__, _trace.__code__, _trace_local.__code__}
+
+
     def _excepthook(kind, error, traceback):
-        """The program's traceback, without the frames of this file and runpy's above it."""
-        while traceback is not None and (
-                traceback.tb_frame.f_code.co_filename == __file__
-                or traceback.tb_frame.f_code.co_filename.startswith(("<frozen runpy", runpy.__file__))):
+        """The program's traceback, without the frames of this file and of runpy."""
+        kept = []
+        while traceback is not None:
+            filename = traceback.tb_frame.f_code.co_filename
+            if filename != __file__ and not filename.startswith(("<frozen runpy", runpy.__file__)):
+                kept.append(traceback)
             traceback = traceback.tb_next
+        traceback = None
+        for entry in reversed(kept):
+            traceback = types.TracebackType(traceback, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
         if isinstance(error, BaseException):
             error = error.with_traceback(traceback)  # the hook below prints the error's own
         sys.__excepthook__(kind, error, traceback)
@@ -334,6 +393,8 @@ let pythonTracerSource = #"""
         sys.path[0] = os.path.dirname(os.path.abspath(script))
         _write({"event": "process", "process": _process, "pid": os.getpid(), "parent": None})
         sys.excepthook = _excepthook
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_interrupt)
         threading.Thread.start = _start
         os._exit = _exit
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
@@ -371,6 +432,8 @@ struct TracedRun {
     var errors: String
     /// Whether it was stopped at its deadline.
     var timedOut: Bool
+    /// Whether the tracer stopped writing at ``TracedPython/maxEvents``.
+    var truncated: Bool
 }
 
 /// How to run a Python program under the tracer.
@@ -395,6 +458,12 @@ struct TracedPython {
     /// How long a program has to end after SIGINT before it and its process group are killed.
     static let grace = 5.0
 
+    /// How many events the tracer writes at most: 100,000 (some 50,000 calls, a few tens of
+    /// MB), or what SOCKETSERVER_TRACE_MAX_EVENTS says. A program that loops would otherwise
+    /// fill the disk and the tool's memory.
+    static let maxEvents = getenv("SOCKETSERVER_TRACE_MAX_EVENTS").flatMap { Int(String(cString: $0)) }
+        .map { max(1, $0) } ?? 100_000
+
     /// Runs the program to its end (or its deadline) and reads what it recorded.
     ///
     /// - Throws: ``ToolError`` when the interpreter cannot be started or its events cannot be
@@ -414,6 +483,7 @@ struct TracedPython {
         }
         let environment = [
             "SOCKETSERVER_TRACE_EVENTS": events, "SOCKETSERVER_TRACE_OWN_LINES": ownLines ? "1" : "0",
+            "SOCKETSERVER_TRACE_MAX_EVENTS": String(Self.maxEvents),
             // The program's prints arrive as it makes them, not when a pipe's buffer fills.
             "PYTHONUNBUFFERED": "1",
         ]
@@ -476,7 +546,8 @@ struct TracedPython {
         return TracedRun(
             recording: recording, termination: child.termination,
             output: kept ? String(decoding: child.output, as: UTF8.self) : "",
-            errors: kept ? String(decoding: child.errors, as: UTF8.self) : "", timedOut: timedOut)
+            errors: kept ? String(decoding: child.errors, as: UTF8.self) : "", timedOut: timedOut,
+            truncated: text.contains(#"{"event": "truncated""#))
     }
 }
 

@@ -23,6 +23,23 @@ func defLine(_ script: String, _ name: String) throws -> Int {
     return try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("def \(name)(") }) + 1
 }
 
+/// A program that calls `handle_request` with no timeout, with no client, under `loop` (a
+/// `for` or `while` line), after printing "looping"; its path.
+func handleRequestLoop(in folder: TempDir, _ loop: String) throws -> String {
+    let path = folder.file("loop.py")
+    try """
+        import socketserver
+        class Handler(socketserver.BaseRequestHandler):
+            pass
+        with socketserver.TCPServer(("127.0.0.1", 0), Handler) as server:
+            server.timeout = 0
+            print("looping", flush=True)
+            \(loop)
+                server.handle_request()
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
 @Suite(
     "PythonCommand", .serialized,
     .enabled(if: ComparisonTools.ready, "needs CPython 3.13 as `PYENV_VERSION=3.13.0 python3`"))
@@ -117,15 +134,25 @@ struct PythonCommandTests {
             [toolPath, "python", "--", "python3", examplesDirectory + "/serve_until_ctrl_c.py"],
             environment: ["PYENV_VERSION": "3.13.0"])
         defer { _ = child.stop() }
+        // The program says its port; a request answered proves serve_forever is running when
+        // Ctrl-C comes (before it, the KeyboardInterrupt would come from the script's own lines).
         let deadline = Date().addingTimeInterval(30)
-        while !child.stdout.contains("serving") && Date() < deadline { usleep(10_000) }
-        try #require(child.stdout.contains("serving"), "the program did not start: \(child.stderr)")
+        var port: Int? = nil
+        while port == nil && Date() < deadline {
+            if let line = child.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.hasPrefix("serving on port ") }) {
+                port = Int(line.dropFirst("serving on port ".count))
+            } else {
+                usleep(10_000)
+            }
+        }
+        let served = try #require(port, "the program did not start: \(child.stderr)")
+        #expect(try sendLine(served, "hello ctrl-c\n") == Array("HELLO CTRL-C".utf8))
         child.signal(SIGINT)
         let status = child.wait(timeout: 20)
         #expect(status == 130, "the program ends as Python ends on Ctrl-C (128 + SIGINT): \(child.stderr)")
         let out = child.stdout
         for expected in [
-            "P0 T0  serve_forever  BaseServer  :218", "P0 T0  ✗ KeyboardInterrupt",
+            "P0 T0  serve_forever  BaseServer  :218", "P0 T0            handle  MyTCPHandler  :11\n", "P0 T0  ✗ KeyboardInterrupt",
             "P0 T0  __exit__  BaseServer  :388  args=(<class 'KeyboardInterrupt'>", "P0 T0    server_close  TCPServer  :484",
         ] {
             #expect(out.contains(expected), "no \(expected) in\n\(out)")
@@ -134,12 +161,54 @@ struct PythonCommandTests {
         #expect(child.stderr.contains("KeyboardInterrupt") && !child.stderr.contains("socketserver_tracer.py"), "\(child.stderr)")
     }
 
+    @Test("Ctrl-C in a busy program lands in the program, never in the tracer", .timeLimit(.minutes(2)), arguments: 0..<5)
+    func ctrlCWhileBusy(_ attempt: Int) throws {
+        // The program runs traced calls without pause, so that the signal usually comes while
+        // the tracer's own code runs: it must still leave the program as a KeyboardInterrupt
+        // raised once, in the program's code, with the rest of the run recorded.
+        let folder = try TempDir()
+        defer { folder.remove() }
+        let script = try handleRequestLoop(in: folder, "while True:")
+        let child = try ChildProcess(
+            [toolPath, "python", "--format", "jsonl", "--real-clock", "--", "python3", script],
+            environment: ["PYENV_VERSION": "3.13.0", "SOCKETSERVER_TRACE_MAX_EVENTS": "10000000"])
+        defer { _ = child.stop() }
+        let deadline = Date().addingTimeInterval(30)
+        while !child.stdout.contains("looping") && !child.stderr.contains("looping") && Date() < deadline { usleep(1000) }
+        usleep(useconds_t(attempt * 20_000))
+        child.signal(SIGINT)
+        let status = child.wait(timeout: 30)
+        #expect(status == 130, "\(child.stderr.suffix(2000))")
+        let lines = child.stdout.split(separator: "\n")
+        #expect(lines.last?.contains(#""event":"return","function":"BaseServer.__exit__""#) == true, "\(lines.suffix(3))")
+        // Raised in a traced call or between two (then __exit__ is the first to see it).
+        #expect(lines.contains { $0.contains("KeyboardInterrupt") })
+        #expect(!child.stderr.contains("During handling") && !child.stderr.contains("socketserver_tracer"), "\(child.stderr.suffix(2000))")
+    }
+
     @Test("--timeout stops a program that would serve forever, as Ctrl-C does", .timeLimit(.minutes(2)))
     func timeout() throws {
-        let result = try tracePython("serve_until_ctrl_c.py", ["--timeout", "1"], timeout: 30)
+        // Three seconds: time enough for the interpreter to start and reach serve_forever, even
+        // with the whole suite running beside it.
+        let result = try tracePython("serve_until_ctrl_c.py", ["--timeout", "3"], timeout: 30)
         #expect(result.status == 130, "\(result.stderr)")
-        #expect(result.stderr.contains("socketserver-trace: stopped the program after 1.0 s (--timeout)"), "\(result.stderr)")
+        #expect(result.stderr.contains("socketserver-trace: stopped the program after 3.0 s (--timeout)"), "\(result.stderr)")
         #expect(result.stdout.contains("P0 T0    server_close  TCPServer  :484"), "\(result.stdout)")
+    }
+
+    @Test("a long run is cut at the events limit, and says so", .timeLimit(.minutes(1)))
+    func eventsLimit() throws {
+        let folder = try TempDir()
+        defer { folder.remove() }
+        // 300 handle_request turns, some ten events each.
+        let script = try handleRequestLoop(in: folder, "for _ in range(300):")
+        let result = try runTool(
+            ["python", "--format", "jsonl", "--real-clock", "--", "python3", script],
+            environment: ["PYENV_VERSION": "3.13.0", "SOCKETSERVER_TRACE_MAX_EVENTS": "500"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("the trace stops after 500 events; the rest of the run is not in it"), "\(result.stderr)")
+        let events = result.stdout.split(separator: "\n").count
+        #expect(events > 400 && events < 500, "\(events) events")
     }
 
     @Test("a script that is not there, or an interpreter that is not, is a clear error", .timeLimit(.minutes(1)))
