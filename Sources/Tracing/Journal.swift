@@ -33,9 +33,6 @@ struct JournalEntry {
     /// When it happened (`CLOCK_MONOTONIC` nanoseconds).
     var time: UInt64
     var kind: Kind
-
-    /// What a slot holds for the moment between being added and being filled.
-    static let placeholder = JournalEntry(time: 0, kind: .end(.returned(.none)))
 }
 
 /// The entries of one thread for one recorder, and what the thread needs to apply the merge
@@ -62,10 +59,10 @@ final class Journal: @unchecked Sendable {
     let tid: Int32
     /// The order journals were made in (ties in time replay in this order).
     let order: Int
-    // The runtime's exclusivity checks would cost a probe more than the rest of it (callgrind:
-    // a fifth of a traced request); `lock` and the single owner thread already keep these
-    // accesses apart, which the thread sanitizer checks.
+    /// What waits to be flushed, behind the lock the owner and a flush share.
     private let pending = Lock(Pending())
+    // The runtime's exclusivity checks on `stack` and `inHome` would cost a probe more than the
+    // rest of it (callgrind: a fifth of a traced request); only the owner thread touches them.
     /// The frames the thread is in, innermost last (owner thread only).
     @exclusivity(unchecked) private var stack: [OpenFrame]
     /// Whether a frame of `stack` is an accepting turn.
