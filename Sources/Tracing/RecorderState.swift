@@ -1055,20 +1055,19 @@ struct RecorderState {
                 function = "\(receiverClass).\(method)"
                 definingClass = receiverClass
             }
-            var detail: String
-            var values: TraceEventValues? = nil
+            // The text (a result is "-> " and its repr), and the values it was made from unless
+            // the text had to be cut (then it no longer says it all).
+            let text: String
+            var values: TraceEventValues?
+            var prefix = ""
             switch raw.outcome {
-            case nil:
-                detail = frame.arguments.description
-                values = .arguments(frame.arguments)
-            case .returned(let value)?:
-                detail = value.description
-                values = .result(value)
-            case .raised(let line)?: detail = line
+            case nil: (text, values) = (frame.arguments.description, .arguments(frame.arguments))
+            case .returned(let value)?: (text, values, prefix) = (value.description, .result(value), "-> ")
+            case .raised(let line)?: (text, values) = (line, nil)
             }
-            let cut = shortDetail(detail)
-            if cut.utf8.count != detail.utf8.count { values = nil }  // the text no longer says it all
-            detail = raw.outcome.map { if case .returned = $0 { return "-> " + cut } else { return cut } } ?? cut
+            let cut = shortDetail(text)
+            if cut.utf8.count != text.utf8.count { values = nil }
+            let detail = prefix + cut
             let lane = lanes[frame.lane]
             result.append(
                 TraceEvent(
