@@ -24,16 +24,16 @@ public enum ClassKind: String, Sendable, CaseIterable {
 public struct PyMethod: Sendable, Hashable {
     /// The Python name (`"get_request"`, `"__init__"`).
     public let name: String
-    /// The line of the `def` in Lib/socketserver.py 3.13.
-    public let line: Int
-    /// The last line of the method's body.
-    public let endLine: Int
+    /// Its lines in Lib/socketserver.py 3.13: the `def` to the last line of the body.
+    public let lines: ClosedRange<Int>
 
-    /// Makes a method entry.
+    /// The line of the `def`.
+    public var line: Int { lines.lowerBound }
+
+    /// Makes a method entry from the lines of its `def` and of its body's end.
     public init(_ name: String, _ line: Int, _ endLine: Int) {
         self.name = name
-        self.line = line
-        self.endLine = endLine
+        lines = line...max(line, endLine)
     }
 }
 

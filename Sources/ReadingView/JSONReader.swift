@@ -223,51 +223,46 @@ private struct JSONParser {
         index += 1
         var items: [JSONValue] = []
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(items)
-        }
-        while true {
+        if skip(UInt8(ascii: "]")) { return .array(items) }
+        repeat {
             skipSpace()
             items.append(try value(depth: depth + 1))
-            skipSpace()
-            guard index < bytes.count else { throw error("Expecting ',' delimiter") }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(items)
-            }
-            guard bytes[index] == UInt8(ascii: ",") else { throw error("Expecting ',' delimiter") }
-            index += 1
-        }
+        } while try another(before: UInt8(ascii: "]"))
+        return .array(items)
     }
 
     mutating func object(depth: Int) throws(JSONError) -> JSONValue {
         index += 1
         var members: [(String, JSONValue)] = []
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
+        if skip(UInt8(ascii: "}")) { return .object(members) }
+        repeat {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error("Expecting property name enclosed in double quotes")
             }
             let key = try string()
             skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("Expecting ':' delimiter") }
-            index += 1
+            guard skip(UInt8(ascii: ":")) else { throw error("Expecting ':' delimiter") }
             skipSpace()
             members.append((key, try value(depth: depth + 1)))
-            skipSpace()
-            guard index < bytes.count else { throw error("Expecting ',' delimiter") }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            }
-            guard bytes[index] == UInt8(ascii: ",") else { throw error("Expecting ',' delimiter") }
-            index += 1
-        }
+        } while try another(before: UInt8(ascii: "}"))
+        return .object(members)
+    }
+
+    /// Steps over `byte` if it comes next.
+    mutating func skip(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// After an item of an array or object: true and past the `,` when another item follows,
+    /// false and past `closing` when the container ends there.
+    mutating func another(before closing: UInt8) throws(JSONError) -> Bool {
+        skipSpace()
+        if skip(closing) { return false }
+        guard skip(UInt8(ascii: ",")) else { throw error("Expecting ',' delimiter") }
+        return true
     }
 }

@@ -33,7 +33,7 @@ public struct PythonSource: Sendable {
     static func range(of definingClass: String, def line: Int?) -> ClosedRange<Int>? {
         guard let line, let cls = ClassModel.pyClass(named: definingClass), cls.line != nil else { return nil }
         guard let method = cls.methods.first(where: { $0.line == line }) else { return line...line }
-        return method.line...max(method.line, method.endLine)
+        return method.lines
     }
 }
 

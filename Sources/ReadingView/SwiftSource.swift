@@ -26,12 +26,9 @@ public struct SwiftSourceFile: Sendable {
 struct TaggedDeclaration {
     let fileID: String
     /// 1-based lines: the doc comment's first, the declaration's first, its last.
-    let docStart: Int
-    let line: Int
-    let end: Int
+    let docStart, line, end: Int
     /// `"BaseServer.serve_forever"`, and its line in Lib/socketserver.py.
-    let pythonName: String
-    let pythonLine: Int
+    let pythonName: String, pythonLine: Int
     /// The class, protocol or extension it is declared in, if any.
     let enclosingType: String?
     /// The Swift name it declares (`"serveForever"`, `"init"`, `"BaseServer"`).

@@ -126,7 +126,7 @@ public enum TraceValue: Sendable, Equatable, CustomStringConvertible, Expressibl
     /// A thread: `<Thread(Thread-2 (process_request_thread))>`.
     case thread(name: String, daemon: Bool)
     /// An instance of a class with no repr of its own: `<TCPServer object>`.
-    case object(any AnyObject.Type)
+    case object(TraceClass)
     /// A tuple: `(<socket fd=5>, ('127.0.0.1', 50432))`.
     indirect case tuple([TraceValue])
     /// Text made when the value was captured (a value of a type the seam does not know).
@@ -146,28 +146,11 @@ public enum TraceValue: Sendable, Equatable, CustomStringConvertible, Expressibl
         case .socket(let fd): return "<socket fd=\(fd)>"
         case .address(let address): return address.description
         case .thread(let name, let daemon): return "<Thread(\(name)\(daemon ? ", daemon" : ""))>"
-        case .object(let type): return "<\(_typeName(type, qualified: false)) object>"
+        case .object(let type): return "<\(type) object>"
         case .tuple(let items):
             let texts = items.map(\.description)
             return texts.count == 1 ? "(\(texts[0]),)" : "(\(texts.joined(separator: ", ")))"
         case .text(let text): return text
-        }
-    }
-
-    public static func == (a: TraceValue, b: TraceValue) -> Bool {
-        switch (a, b) {
-        case (.none, .none): return true
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.int(let x), .int(let y)): return x == y
-        case (.float(let x), .float(let y)): return x == y
-        case (.str(let x), .str(let y)), (.text(let x), .text(let y)): return x == y
-        case (.bytes(let x), .bytes(let y)): return x == y
-        case (.socket(let x), .socket(let y)): return x == y
-        case (.address(let x), .address(let y)): return x == y
-        case (.thread(let x, let p), .thread(let y, let q)): return x == y && p == q
-        case (.object(let x), .object(let y)): return ObjectIdentifier(x) == ObjectIdentifier(y)
-        case (.tuple(let x), .tuple(let y)): return x == y
-        default: return false
         }
     }
 }
@@ -229,7 +212,7 @@ func traceValue<R>(_ value: R) -> TraceValue {
     if let (request, address) = value as? (Request, SocketAddress) {
         return .tuple([request.traceValue, .address(address)])
     }
-    if R.self is AnyClass { return .object(type(of: value as AnyObject)) }
+    if R.self is AnyClass { return .object(.type(type(of: value as AnyObject))) }
     return .text(pyRepr(value))
 }
 

@@ -17,10 +17,8 @@ struct ViewLane {
     let thread: String
     /// The thread's name (normalized in deterministic mode).
     var name: String
-    /// The real pid (0 when unknown).
-    let pid: Int32
-    /// The real tid (0 when unknown).
-    let tid: Int32
+    /// The real pid and tid (0 when unknown).
+    let pid, tid: Int32
     /// Where it was spawned, if through the seam.
     let spawn: TraceSpawn?
 

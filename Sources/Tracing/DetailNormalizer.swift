@@ -125,10 +125,7 @@ struct DetailNormalizer {
     /// `PORTn` by first appearance; port 0 (ask the system for one) stays as it is.
     private mutating func portName(_ port: Int) -> String {
         guard port != 0 else { return "0" }
-        let key = String(port)
-        let number = ports[key] ?? ports.count + 1
-        ports[key] = number
-        return "PORT\(number)"
+        return "PORT\(numberByFirstAppearance(String(port), in: &ports))"
     }
 
     /// A thread or process name as views show it (`Thread-N` renumbered).
@@ -143,9 +140,7 @@ struct DetailNormalizer {
     }
 
     private mutating func descriptorName(_ key: String) -> Int {
-        if let known = descriptors[key] { return known }
-        descriptors[key] = descriptors.count + 1
-        return descriptors.count
+        numberByFirstAppearance(key, in: &descriptors)
     }
 
     /// One pass over the bytes, renaming what it recognises.
@@ -164,6 +159,13 @@ struct DetailNormalizer {
             let utf8 = Array(literal.utf8)
             return at + utf8.count <= count && Array(bytes[at..<at + utf8.count]) == utf8
         }
+        // The digits after `word` when a word starting here is `word` and one or more digits.
+        func digits(after word: String) -> Range<Int>? {
+            guard startsWord(index), matches(word, at: index) else { return nil }
+            let start = index + word.utf8.count
+            let end = digitsEnd(start)
+            return end > start ? start..<end : nil
+        }
         while index < count {
             let byte = bytes[index]
             // A temp path: `<tmpdir>/<name>` → `<tmpN>`.
@@ -174,8 +176,7 @@ struct DetailNormalizer {
                 while end < count, !endsPathComponent(bytes[end]) { end += 1 }
                 if end > index + prefix.count {
                     let key = String(decoding: bytes[index..<end], as: UTF8.self)
-                    let number = temporaries[key] ?? temporaries.count + 1
-                    temporaries[key] = number
+                    let number = numberByFirstAppearance(key, in: &temporaries)
                     out.append(contentsOf: "<tmp\(number)>".utf8)
                     index = end
                     continue
@@ -191,24 +192,19 @@ struct DetailNormalizer {
                     let end = digitsEnd(quote + 3)
                     let port = String(decoding: bytes[(quote + 3)..<end], as: UTF8.self)
                     if end > quote + 3, port != "0", end == count || !isWordByte(bytes[end]) {
-                        let number = ports[port] ?? ports.count + 1
-                        ports[port] = number
                         out.append(contentsOf: bytes[index..<(quote + 3)])
-                        out.append(contentsOf: "PORT\(number)".utf8)
+                        out.append(contentsOf: "PORT\(numberByFirstAppearance(port, in: &ports))".utf8)
                         index = end
                         continue
                     }
                 }
             }
             // A descriptor in a socket's repr: `fd=5` → `fd=FDN`.
-            if byte == UInt8(ascii: "f"), startsWord(index), matches("fd=", at: index) {
-                let end = digitsEnd(index + 3)
-                if end > index + 3 {
-                    let number = String(decoding: bytes[(index + 3)..<end], as: UTF8.self)
-                    out.append(contentsOf: "fd=FD\(descriptorName(number, request: request))".utf8)
-                    index = end
-                    continue
-                }
+            if byte == UInt8(ascii: "f"), let number = digits(after: "fd=") {
+                let text = String(decoding: bytes[number], as: UTF8.self)
+                out.append(contentsOf: "fd=FD\(descriptorName(text, request: request))".utf8)
+                index = number.upperBound
+                continue
             }
             // A memory address.
             if byte == UInt8(ascii: "0"), startsWord(index), matches("0x", at: index) {
@@ -221,16 +217,11 @@ struct DetailNormalizer {
                 }
             }
             // A thread's default name: `Thread-7` → `Thread-N` by first appearance.
-            if byte == UInt8(ascii: "T"), startsWord(index), matches("Thread-", at: index) {
-                let end = digitsEnd(index + 7)
-                if end > index + 7 {
-                    let key = String(decoding: bytes[(index + 7)..<end], as: UTF8.self)
-                    let number = threadNumbers[key] ?? threadNumbers.count + 1
-                    threadNumbers[key] = number
-                    out.append(contentsOf: "Thread-\(number)".utf8)
-                    index = end
-                    continue
-                }
+            if byte == UInt8(ascii: "T"), let number = digits(after: "Thread-") {
+                let key = String(decoding: bytes[number], as: UTF8.self)
+                out.append(contentsOf: "Thread-\(numberByFirstAppearance(key, in: &threadNumbers))".utf8)
+                index = number.upperBound
+                continue
             }
             // A number: a known pid (not part of a dotted number) becomes its process label.
             if isDigit(byte), startsWord(index), index == 0 || bytes[index - 1] != UInt8(ascii: ".") {
@@ -251,6 +242,13 @@ struct DetailNormalizer {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The number `key` has in `table`: its own if seen before, else the next one (1, 2, ...).
+private func numberByFirstAppearance(_ key: String, in table: inout [String: Int]) -> Int {
+    if let known = table[key] { return known }
+    table[key] = table.count + 1
+    return table.count
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }

@@ -135,14 +135,6 @@ public struct TraceProcess: Sendable, Equatable {
     public var parent: String?
     /// The status the child passed to `_exit`, once it has reported.
     public var exitStatus: Int32?
-
-    /// Makes a process entry.
-    public init(label: String, pid: Int32, parent: String?, exitStatus: Int32?) {
-        self.label = label
-        self.pid = pid
-        self.parent = parent
-        self.exitStatus = exitStatus
-    }
 }
 
 /// One thread of one process of a recording: a lane of the views.
@@ -158,15 +150,6 @@ public struct TraceThread: Sendable, Equatable {
     public var pid: Int32
     /// The real thread id.
     public var tid: Int32
-
-    /// Makes a thread entry.
-    public init(process: String, label: String, name: String, pid: Int32, tid: Int32) {
-        self.process = process
-        self.label = label
-        self.name = name
-        self.pid = pid
-        self.tid = tid
-    }
 }
 
 /// Where a thread or a forked child came from.
@@ -205,26 +188,6 @@ public struct TraceSpawn: Sendable, Equatable {
     public var time: UInt64
     /// Whether the thread ran or the fork succeeded.
     public var started: Bool
-
-    /// Makes a spawn link.
-    public init(
-        kind: Kind, process: String, thread: String, name: String, parentProcess: String,
-        parentThread: String, parentFrame: TraceFrameID?, position: Int, depth: Int,
-        request: Int?, time: UInt64, started: Bool
-    ) {
-        self.kind = kind
-        self.process = process
-        self.thread = thread
-        self.name = name
-        self.parentProcess = parentProcess
-        self.parentThread = parentThread
-        self.parentFrame = parentFrame
-        self.position = position
-        self.depth = depth
-        self.request = request
-        self.time = time
-        self.started = started
-    }
 }
 
 /// A snapshot of everything a ``Recorder`` saw, forked children included.
@@ -246,21 +209,7 @@ public struct Recording: Sendable, Equatable {
     /// recorder made with `foldRepeats` keeps the first of such a run and counts the others.
     /// Views that fold repeats add these counts to theirs; views that list every event show
     /// the frame once. Empty for every other recording.
-    public var repeats: [TraceFrameID: Int]
-
-    /// Makes a recording (views and tests build synthetic ones).
-    public init(
-        deterministic: Bool, origin: UInt64, events: [TraceEvent], processes: [TraceProcess],
-        threads: [TraceThread], spawns: [TraceSpawn], repeats: [TraceFrameID: Int] = [:]
-    ) {
-        self.deterministic = deterministic
-        self.origin = origin
-        self.events = events
-        self.processes = processes
-        self.threads = threads
-        self.spawns = spawns
-        self.repeats = repeats
-    }
+    public var repeats: [TraceFrameID: Int] = [:]
 
     /// The thread entry of a lane, if known.
     public func thread(process: String, label: String) -> TraceThread? {

@@ -187,11 +187,10 @@ struct CallRow {
     var depth: Int
     /// `ThreadingMixIn.process_request`; for a spawn, the new lane's label.
     var function: String
-    var method: String
-    var definingClass: String
-    var pyLine: Int?
-    var ending: Ending
-    var request: Int?
+    /// The method, the class defining it, and its line in Lib/socketserver.py.
+    var method, definingClass: String, pyLine: Int?
+    /// How the call ended, and the request it ran for.
+    var ending: Ending, request: Int?
     /// For a run of idle turns, how many it stands for; 0 for every other row.
     var idleTurns = 0
     /// The spawn's text (`⇢ T2 Thread-2 (process_request_thread)`), for a spawn.

@@ -321,7 +321,7 @@ struct ClassModelTests {
             expected.append("\(cls.name) \(cls.line ?? 0) \(cls.endLine ?? 0)")
             // ast order: the body's statements in line order.
             var members: [(Int, String)] = cls.methods.map {
-                ($0.line, "\(cls.name).\($0.name) \($0.line) \($0.endLine)")
+                ($0.line, "\(cls.name).\($0.name) \($0.line) \($0.lines.upperBound)")
             }
             members += cls.attributes.map {
                 ($0.line, "\(cls.name).\($0.name) = \($0.value) \($0.line)")
