@@ -148,99 +148,83 @@ struct DetailNormalizer {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = 0
+        while index < bytes.count {
+            if let (text, end) = renaming(bytes, at: index, request: request) {
+                out.append(contentsOf: text.utf8)
+                index = end
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The new text for what starts at `index`, and where it ends; nil when nothing starts there.
+    private mutating func renaming(_ bytes: [UInt8], at index: Int, request: Int?) -> (String, Int)? {
         let count = bytes.count
-        func startsWord(_ at: Int) -> Bool { at == 0 || !isWordByte(bytes[at - 1]) }
+        let byte = bytes[index]
+        let startsWord = index == 0 || !isWordByte(bytes[index - 1])
         func digitsEnd(_ from: Int) -> Int {
             var end = from
             while end < count, isDigit(bytes[end]) { end += 1 }
             return end
         }
-        func matches(_ literal: String, at: Int) -> Bool {
-            let utf8 = Array(literal.utf8)
-            return at + utf8.count <= count && Array(bytes[at..<at + utf8.count]) == utf8
-        }
         // The digits after `word` when a word starting here is `word` and one or more digits.
         func digits(after word: String) -> Range<Int>? {
-            guard startsWord(index), matches(word, at: index) else { return nil }
-            let start = index + word.utf8.count
-            let end = digitsEnd(start)
-            return end > start ? start..<end : nil
+            let literal = Array(word.utf8)
+            guard startsWord, matchesBytes(literal, in: bytes, at: index) else { return nil }
+            let end = digitsEnd(index + literal.count)
+            return end > index + literal.count ? (index + literal.count)..<end : nil
         }
-        while index < count {
-            let byte = bytes[index]
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+
+        switch byte {
+        case UInt8(ascii: "/"):
             // A temp path: `<tmpdir>/<name>` → `<tmpN>`.
-            if byte == UInt8(ascii: "/"), index == 0 || !isPathByte(bytes[index - 1]),
+            guard index == 0 || !isPathByte(bytes[index - 1]),
                 let prefix = tempPrefixes.first(where: { matchesBytes($0, in: bytes, at: index) })
-            {
-                var end = index + prefix.count
-                while end < count, !endsPathComponent(bytes[end]) { end += 1 }
-                if end > index + prefix.count {
-                    let key = String(decoding: bytes[index..<end], as: UTF8.self)
-                    let number = numberByFirstAppearance(key, in: &temporaries)
-                    out.append(contentsOf: "<tmp\(number)>".utf8)
-                    index = end
-                    continue
-                }
-            }
+            else { return nil }
+            var end = index + prefix.count
+            while end < count, !endsPathComponent(bytes[end]) { end += 1 }
+            guard end > index + prefix.count else { return nil }
+            return ("<tmp\(numberByFirstAppearance(text(index..<end), in: &temporaries))>", end)
+        case UInt8(ascii: "("):
             // An address tuple: `('host', <port>` → `('host', PORTN`.
-            if byte == UInt8(ascii: "("), index + 1 < count, bytes[index + 1] == UInt8(ascii: "'") {
-                var quote = index + 2
-                while quote < count, bytes[quote] != UInt8(ascii: "'"), bytes[quote] != 10 { quote += 1 }
-                if quote + 3 < count, bytes[quote] == UInt8(ascii: "'"),
-                    bytes[quote + 1] == UInt8(ascii: ","), bytes[quote + 2] == UInt8(ascii: " ")
-                {
-                    let end = digitsEnd(quote + 3)
-                    let port = String(decoding: bytes[(quote + 3)..<end], as: UTF8.self)
-                    if end > quote + 3, port != "0", end == count || !isWordByte(bytes[end]) {
-                        out.append(contentsOf: bytes[index..<(quote + 3)])
-                        out.append(contentsOf: "PORT\(numberByFirstAppearance(port, in: &ports))".utf8)
-                        index = end
-                        continue
-                    }
-                }
-            }
+            guard index + 1 < count, bytes[index + 1] == UInt8(ascii: "'") else { return nil }
+            var quote = index + 2
+            while quote < count, bytes[quote] != UInt8(ascii: "'"), bytes[quote] != 10 { quote += 1 }
+            guard quote + 3 < count, bytes[quote] == UInt8(ascii: "'"),
+                bytes[quote + 1] == UInt8(ascii: ","), bytes[quote + 2] == UInt8(ascii: " ")
+            else { return nil }
+            let end = digitsEnd(quote + 3)
+            let port = text((quote + 3)..<end)
+            guard end > quote + 3, port != "0", end == count || !isWordByte(bytes[end]) else { return nil }
+            return (text(index..<(quote + 3)) + "PORT\(numberByFirstAppearance(port, in: &ports))", end)
+        case UInt8(ascii: "f"):
             // A descriptor in a socket's repr: `fd=5` → `fd=FDN`.
-            if byte == UInt8(ascii: "f"), let number = digits(after: "fd=") {
-                let text = String(decoding: bytes[number], as: UTF8.self)
-                out.append(contentsOf: "fd=FD\(descriptorName(text, request: request))".utf8)
-                index = number.upperBound
-                continue
-            }
+            guard let number = digits(after: "fd=") else { return nil }
+            return ("fd=FD\(descriptorName(text(number), request: request))", number.upperBound)
+        case UInt8(ascii: "0") where startsWord && matchesBytes(Array("0x".utf8), in: bytes, at: index):
             // A memory address.
-            if byte == UInt8(ascii: "0"), startsWord(index), matches("0x", at: index) {
-                var end = index + 2
-                while end < count, isHexDigit(bytes[end]) { end += 1 }
-                if end - index >= 6 {
-                    out.append(contentsOf: "0xADDR".utf8)
-                    index = end
-                    continue
-                }
-            }
+            var end = index + 2
+            while end < count, isHexDigit(bytes[end]) { end += 1 }
+            return end - index >= 6 ? ("0xADDR", end) : nil
+        case UInt8(ascii: "T"):
             // A thread's default name: `Thread-7` → `Thread-N` by first appearance.
-            if byte == UInt8(ascii: "T"), let number = digits(after: "Thread-") {
-                let key = String(decoding: bytes[number], as: UTF8.self)
-                out.append(contentsOf: "Thread-\(numberByFirstAppearance(key, in: &threadNumbers))".utf8)
-                index = number.upperBound
-                continue
-            }
+            guard let number = digits(after: "Thread-") else { return nil }
+            return ("Thread-\(numberByFirstAppearance(text(number), in: &threadNumbers))", number.upperBound)
+        case _ where isDigit(byte):
             // A number: a known pid (not part of a dotted number) becomes its process label.
-            if isDigit(byte), startsWord(index), index == 0 || bytes[index - 1] != UInt8(ascii: ".") {
-                let end = digitsEnd(index)
-                let dotted = end < count && bytes[end] == UInt8(ascii: ".")
-                let word = end < count && isWordByte(bytes[end])
-                let text = String(decoding: bytes[index..<end], as: UTF8.self)
-                if !dotted, !word, let label = pids[text] {
-                    out.append(contentsOf: label.utf8)
-                } else {
-                    out.append(contentsOf: bytes[index..<end])
-                }
-                index = end
-                continue
-            }
-            out.append(byte)
-            index += 1
+            guard startsWord, index == 0 || bytes[index - 1] != UInt8(ascii: ".") else { return nil }
+            let end = digitsEnd(index)
+            let dotted = end < count && bytes[end] == UInt8(ascii: ".")
+            let word = end < count && isWordByte(bytes[end])
+            let number = text(index..<end)
+            return (!dotted && !word ? pids[number] ?? number : number, end)
+        default:
+            return nil
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
