@@ -188,6 +188,10 @@ func waitRetryingEINTR<R>(timeout: Double?, _ attempt: (_ left: Double?) throws(
 /// Python: selectors.PollSelector (Lib/selectors.py)
 public final class PollSelector: BaseSelector {
     private var table = SelectorTable()
+    /// The `pollfd` of each registered descriptor, in registration order: kept in step with
+    /// the table rather than made on every select (a server selects once per request), and
+    /// handed to poll(2) as it is, which writes only the `revents`.
+    private var pollfds: [pollfd] = []
 
     /// An empty selector.
     ///
@@ -196,12 +200,19 @@ public final class PollSelector: BaseSelector {
 
     /// Python: selectors._PollLikeSelector.register (Lib/selectors.py)
     public func register(_ fileobj: any FileDescriptorConvertible, _ events: Int) throws -> SelectorKey {
-        try table.register(fileobj, events)
+        let key = try table.register(fileobj, events)
+        var watched: Int16 = 0
+        if events & EVENT_READ != 0 { watched |= Int16(POLLIN) }
+        if events & EVENT_WRITE != 0 { watched |= Int16(POLLOUT) }
+        pollfds.append(pollfd(fd: key.fd, events: watched, revents: 0))
+        return key
     }
 
     /// Python: selectors._PollLikeSelector.unregister (Lib/selectors.py)
     public func unregister(_ fileobj: any FileDescriptorConvertible) throws -> SelectorKey {
-        try table.unregister(fileobj)
+        let key = try table.unregister(fileobj)
+        pollfds.removeAll { $0.fd == key.fd }
+        return key
     }
 
     /// `nil` waits forever, ≤ 0 polls, otherwise poll(2) for `ceil(timeout * 1000)` ms.
@@ -211,24 +222,17 @@ public final class PollSelector: BaseSelector {
         // Python: timeout = math.ceil(timeout * 1e3) (milliseconds), 0 when <= 0, None → -1.
         let milliseconds: Double? = timeout.map { $0 <= 0 ? 0 : ($0 * 1000).rounded(.up) }
         let seconds = milliseconds.map { $0 / 1000 }
-        var fds = table.order.map { fd -> pollfd in
-            let key = table.fdToKey[fd]!
-            var events: Int16 = 0
-            if key.events & EVENT_READ != 0 { events |= Int16(POLLIN) }
-            if key.events & EVENT_WRITE != 0 { events |= Int16(POLLOUT) }
-            return pollfd(fd: fd, events: events, revents: 0)
-        }
         // Python: select.poll.poll, retrying EINTR with the recomputed timeout.
         let ms = milliseconds.map { $0 >= Double(CInt.max) ? CInt.max : CInt($0) } ?? -1
         let polled = try waitRetryingEINTR(timeout: seconds) { (left) throws(OSError) -> Int in
             let wait = left.map(pollMilliseconds) ?? ms
-            return try fds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
+            return try pollfds.withUnsafeMutableBufferPointer { (buf) throws(OSError) -> Int in
                 try sys_poll(buf.baseAddress, buf.count, wait)
             }
         }
         guard polled != nil else { return [] }
         return table.ready(
-            fds.lazy.filter { $0.revents != 0 }.map { p in
+            pollfds.lazy.filter { $0.revents != 0 }.map { p in
                 let revents = UInt32(UInt16(bitPattern: p.revents))
                 return (p.fd, SelectorTable.events(revents, readBit: UInt32(POLLIN), writeBit: UInt32(POLLOUT)))
             })
@@ -237,6 +241,7 @@ public final class PollSelector: BaseSelector {
     /// Python: selectors._BaseSelectorImpl.close (Lib/selectors.py)
     public func close() {
         table.removeAll()
+        pollfds.removeAll()
     }
 
     /// Python: selectors._BaseSelectorImpl.get_map (Lib/selectors.py)
