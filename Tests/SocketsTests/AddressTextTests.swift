@@ -45,6 +45,33 @@ import Testing
         #expect(host(decoding: 0x7F00_0001) == "127.0.0.1")
     }
 
+    @Test func dottedQuadReadsWhatInetPtonReads() {
+        var texts = [
+            "127.0.0.1", "0.0.0.0", "255.255.255.255", "10.0.100.9", "1.2.3.4", "01.2.3.4", "1.2.3.04",
+            "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ",
+            " 1.2.3.4", "1.2.3.-4", "0x7f.0.0.1", "1.2.3.1000", "", "localhost", "::1", "1.2.3.a",
+        ]
+        var state: UInt32 = 0x2545_F491
+        for _ in 0..<500 {
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            texts.append([24, 16, 8, 0].map { String(UInt8(truncatingIfNeeded: state >> $0)) }.joined(separator: "."))
+        }
+        for text in texts {
+            var expected = in_addr()
+            let accepted = inet_pton(AF_INET, text, &expected) == 1
+            let ours = SocketAddress.dottedQuad(text)
+            if let ours {
+                #expect(accepted && ours.s_addr == expected.s_addr, "\(text): \(ours.s_addr) vs inet_pton's \(expected.s_addr)")
+            } else {
+                // What it leaves to inet_pton is only what inet_pton also rejects, or a
+                // non-canonical spelling.
+                #expect(!accepted || text.split(separator: ".").contains { $0.count > 1 && $0.first == "0" }, "\(text) left out")
+            }
+        }
+    }
+
     @Test func ipv6TextIsInetNtops() {
         var sin6 = sockaddr_in6()
         sin6.sin6_family = sa_family_t(AF_INET6)
