@@ -255,10 +255,8 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
     private static func ipv4Address(_ host: String) throws(OSError) -> in_addr {
         if host.isEmpty { return in_addr(s_addr: INADDR_ANY.bigEndian) }
-        if host == "<broadcast>" || host == "255.255.255.255" {
-            return in_addr(s_addr: INADDR_BROADCAST.bigEndian)
-        }
-        if let canonical = dottedQuad(host) { return canonical }
+        if let canonical = dottedQuad(host) { return canonical }  // "255.255.255.255" too
+        if host == "<broadcast>" { return in_addr(s_addr: INADDR_BROADCAST.bigEndian) }
         var addr = in_addr()
         if inet_pton(AF_INET, host, &addr) == 1 { return addr }
         let storage = try resolve(host, family: AF_INET)
