@@ -187,13 +187,7 @@ enum Received: Equatable, CustomStringConvertible {
 func connectedClient(_ address: SocketAddress) throws -> Socket {
     let family: CInt = if case .unix = address { Sockets.AF_UNIX } else { Sockets.AF_INET }
     let client = try Socket(family, Sockets.SOCK_STREAM)
-    try client.settimeout(5)
-    do {
-        try client.connect(address)
-    } catch {
-        try? client.close()
-        throw error
-    }
+    try client.connectOrClose(address, timeout: 5)
     return client
 }
 
