@@ -375,7 +375,7 @@ enum Bench {
         if settings.warmup > 0 {
             let warm = runLoad(
                 LoadPlan(
-                    target: target, concurrency: 1, length: .requests(settings.warmup),
+                    target: target, concurrency: 1, duration: nil, requests: settings.warmup,
                     timeout: settings.timeout, hardDeadline: hardDeadline, tag: -index - 1))
             record.errors.add(warm.errors)
             if let failure = warm.firstFailure { record.notes.append("warm-up: \(failure)") }
@@ -383,8 +383,7 @@ enum Bench {
         let before = ProcessEntry(pid: server.pid)?.cpuSeconds
         let load = runLoad(
             LoadPlan(
-                target: target, concurrency: concurrency,
-                length: settings.duration.map(LoadLength.seconds) ?? .requests(settings.requests),
+                target: target, concurrency: concurrency, duration: settings.duration, requests: settings.requests,
                 timeout: settings.timeout, hardDeadline: hardDeadline, tag: index))
         // A forking server adds a child's CPU time to its own when it reaps the child, which
         // ForkingMixIn does on the next turns of serve_forever: give it one poll_interval.

@@ -63,20 +63,15 @@ struct ErrorCounts: Sendable {
     }
 }
 
-/// What ends a run of the load generator.
-enum LoadLength: Sendable {
-    /// Its time: seconds of load.
-    case seconds(Double)
-    /// Its count: the requests of the run, all threads together.
-    case requests(Int)
-}
-
 /// What one run of the load generator does.
 struct LoadPlan: Sendable {
     var target: Target
     /// Client threads.
     var concurrency: Int
-    var length: LoadLength
+    /// Seconds of load; nil to send `requests` requests instead.
+    var duration: Double?
+    /// With no duration: the requests of the run, all threads together.
+    var requests: Int
     /// Seconds a request may take.
     var timeout: Double
     /// Monotonic seconds after which no request starts.
@@ -165,13 +160,7 @@ func runLoad(_ plan: LoadPlan) -> LoadResult {
 /// One client thread: requests until the run's time, count or hard deadline is used up.
 private func clientLoop(_ plan: LoadPlan, worker: Int, start: UInt64, shared: LoadShared) {
     var result = WorkerResult()
-    // A timed run ends at `end`; a counted one once its tickets are taken.
-    var end: UInt64?
-    var tickets = 0
-    switch plan.length {
-    case .seconds(let seconds): end = start + UInt64(seconds * 1e9)
-    case .requests(let count): tickets = count
-    }
+    let end = plan.duration.map { start + UInt64($0 * 1e9) }
     let hard = UInt64(plan.hardDeadline * 1e9)
     let client = Client(plan.target, timeout: plan.timeout)
     defer { client.close() }
@@ -181,7 +170,7 @@ private func clientLoop(_ plan: LoadPlan, worker: Int, start: UInt64, shared: Lo
         if now >= hard || isInterrupted { break }
         if let end {
             if now >= end { break }
-        } else if shared.tickets.wrappingAdd(1, ordering: .relaxed).oldValue >= tickets {
+        } else if shared.tickets.wrappingAdd(1, ordering: .relaxed).oldValue >= plan.requests {
             break
         }
         sequence += 1
