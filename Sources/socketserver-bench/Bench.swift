@@ -11,12 +11,6 @@ import Synchronization
 import func Sockets.pyStrRepr
 import func Sockets.pythonExceptionLine
 
-/// A usage error: printed with the usage, exit status 2.
-struct UsageError: Error {
-    let message: String
-    let usage: String
-}
-
 /// What one benchmark does, after defaults and `--quick`.
 struct Settings: Sendable {
     /// Seconds of load per run; nil to send `requests` per run instead.
@@ -128,18 +122,12 @@ enum Bench {
     /// Runs the tool and exits.
     static func main() -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        do {
+        runTool("socketserver-bench", describe: pythonExceptionLine) {
             if arguments.first == "_serve" {
                 try ServeCommand.run(Array(arguments.dropFirst()))
             }
-            guard let settings = try parse(arguments) else { exit(0) }
-            exit(try run(settings))
-        } catch let error as UsageError {
-            sys.writeStderr("\(error.usage)\nsocketserver-bench: error: \(error.message)\n")
-            exit(2)
-        } catch {
-            sys.writeStderr("socketserver-bench: error: \(pythonExceptionLine(error))\n")
-            exit(1)
+            guard let settings = try parse(arguments) else { return 0 }
+            return try run(settings)
         }
     }
 

@@ -45,65 +45,41 @@ struct Row: Sendable {
 
 /// Every row, in table order: each framework row after the floor it is compared with, each
 /// CPython row right after the port's row of the same class.
-let allRows: [Row] = [
-    Row(
-        name: "floor", transport: .tcp, implementation: .tcpFloor(threaded: false),
-        about: "poll, accept, recv(1024), send, shutdown(SHUT_WR), close: no framework"),
-    Row(
-        name: "TCPServer", transport: .tcp, implementation: .port(className: "TCPServer", traced: false),
-        about: "the port's TCPServer"),
-    Row(
-        name: "TCPServer+recorder", transport: .tcp,
-        implementation: .port(className: "TCPServer", traced: true),
-        about: "the same with Trace.attach(Recorder(deterministic: false))"),
-    Row(
-        name: "cpython:TCPServer", transport: .tcp, implementation: .cpython(className: "TCPServer"),
-        about: "CPython's TCPServer"),
-    Row(
-        name: "floor-threads", transport: .tcp, implementation: .tcpFloor(threaded: true),
-        about: "the floor with a new thread per request after accept"),
-    Row(
-        name: "ThreadingTCPServer", transport: .tcp,
-        implementation: .port(className: "ThreadingTCPServer", traced: false),
-        about: "the port's ThreadingTCPServer"),
-    Row(
-        name: "cpython:ThreadingTCPServer", transport: .tcp,
-        implementation: .cpython(className: "ThreadingTCPServer"), about: "CPython's ThreadingTCPServer"),
-    Row(
-        name: "ForkingTCPServer", transport: .tcp,
-        implementation: .port(className: "ForkingTCPServer", traced: false),
-        about: "the port's ForkingTCPServer"),
-    Row(
-        name: "cpython:ForkingTCPServer", transport: .tcp,
-        implementation: .cpython(className: "ForkingTCPServer"), about: "CPython's ForkingTCPServer"),
-    Row(
-        name: "UnixStreamServer", transport: .unix,
-        implementation: .port(className: "UnixStreamServer", traced: false),
-        about: "the port's UnixStreamServer"),
-    Row(
-        name: "cpython:UnixStreamServer", transport: .unix,
-        implementation: .cpython(className: "UnixStreamServer"), about: "CPython's UnixStreamServer"),
-    Row(
-        name: "floor-udp", transport: .udp, implementation: .udpFloor,
-        about: "poll, recvfrom(8192), sendto: no framework"),
-    Row(
-        name: "UDPServer", transport: .udp, implementation: .port(className: "UDPServer", traced: false),
-        about: "the port's UDPServer"),
-    Row(
-        name: "UDPServer+recorder", transport: .udp,
-        implementation: .port(className: "UDPServer", traced: true),
-        about: "the same with Trace.attach(Recorder(deterministic: false))"),
-    Row(
-        name: "cpython:UDPServer", transport: .udp, implementation: .cpython(className: "UDPServer"),
-        about: "CPython's UDPServer"),
-    Row(
-        name: "ThreadingUDPServer", transport: .udp,
-        implementation: .port(className: "ThreadingUDPServer", traced: false),
-        about: "the port's ThreadingUDPServer"),
-    Row(
-        name: "cpython:ThreadingUDPServer", transport: .udp,
-        implementation: .cpython(className: "ThreadingUDPServer"), about: "CPython's ThreadingUDPServer"),
-]
+let allRows: [Row] =
+    [
+        Row(
+            name: "floor", transport: .tcp, implementation: .tcpFloor(threaded: false),
+            about: "poll, accept, recv(1024), send, shutdown(SHUT_WR), close: no framework")
+    ]
+    + classRows("TCPServer", .tcp, traced: true)
+    + [
+        Row(
+            name: "floor-threads", transport: .tcp, implementation: .tcpFloor(threaded: true),
+            about: "the floor with a new thread per request after accept")
+    ]
+    + classRows("ThreadingTCPServer", .tcp) + classRows("ForkingTCPServer", .tcp)
+    + classRows("UnixStreamServer", .unix)
+    + [
+        Row(
+            name: "floor-udp", transport: .udp, implementation: .udpFloor,
+            about: "poll, recvfrom(8192), sendto: no framework")
+    ]
+    + classRows("UDPServer", .udp, traced: true) + classRows("ThreadingUDPServer", .udp)
+
+/// The rows of one server class: the port's, with `traced` the port's with a recorder
+/// attached, then CPython's.
+func classRows(_ className: String, _ transport: Transport, traced: Bool = false) -> [Row] {
+    let port = Row(
+        name: className, transport: transport, implementation: .port(className: className, traced: false),
+        about: "the port's \(className)")
+    let recorded = Row(
+        name: className + "+recorder", transport: transport, implementation: .port(className: className, traced: true),
+        about: "the same with Trace.attach(Recorder(deterministic: false))")
+    let cpython = Row(
+        name: "cpython:" + className, transport: transport, implementation: .cpython(className: className),
+        about: "CPython's \(className)")
+    return traced ? [port, recorded, cpython] : [port, cpython]
+}
 
 /// A comparison printed on a line of its own: `numerator` against `denominator`, at the
 /// concurrencies listed (all measured ones when nil).

@@ -4,6 +4,7 @@
 // stops it with SIGTERM, or until LIFETIME seconds have passed (SIGALRM), whichever comes
 // first: a server outlives a killed driver by LIFETIME at most.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Tracing
@@ -24,13 +25,12 @@ final class BenchHandler: BaseRequestHandler {
     var data: [UInt8] = []
 
     override func handle() throws {
-        switch request {
-        case .stream:
-            data = pyBytesStrip(try request.recv(1024))
-            try request.sendall(pyBytesUpper(data))
-        case .datagram(let packet, let socket):
-            data = pyBytesStrip(packet)
+        // A datagram request brings its bytes; a stream request's are read from the connection.
+        data = pyBytesStrip(try request.data ?? request.recv(1024))
+        if case .datagram(_, let socket) = request {
             _ = try socket.sendto(pyBytesUpper(data), clientAddress)
+        } else {
+            try request.sendall(pyBytesUpper(data))
         }
     }
 }

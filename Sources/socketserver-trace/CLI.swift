@@ -3,6 +3,7 @@
 // (Command.swift) that drives its parsing, its usage line and its help; this file holds the
 // top level: the list of commands, the tool's own options, and what every command shares.
 import Glibc
+import Processes
 import SocketServer
 import Sockets
 import Tracing
@@ -56,19 +57,10 @@ enum CLI {
         // The main thread runs clients and prints traces beside forking servers: it takes part
         // in the fork gate, so that no child finds a runtime lock it held.
         ForkGate.enroll()
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        do {
-            try dispatch(arguments)
-            exit(0)
-        } catch let error as UsageError {
-            sys.writeStderr("\(error.usage)\n\(program): error: \(error.message)\n")
-            exit(2)
-        } catch let error as ToolError {
-            sys.writeStderr("\(program): error: \(error.message)\n")
-            exit(1)
-        } catch {
-            sys.writeStderr("\(program): error: \(pythonExceptionLine(error))\n")
-            exit(1)
+        // A ToolError says it all; any other error is shown as Python shows an exception.
+        runTool(program, describe: { ($0 as? ToolError)?.message ?? pythonExceptionLine($0) }) {
+            try dispatch(Array(CommandLine.arguments.dropFirst()))
+            return 0
         }
     }
 

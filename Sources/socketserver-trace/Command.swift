@@ -1,13 +1,8 @@
 // A command's arguments, declared once in a table that drives its parsing, its usage line and
 // its help. Usage errors read as argparse's do (`argument --format: invalid choice: ...`),
 // because our readers come from Python.
+import Processes
 import Sockets
-
-/// A usage error: printed with the usage, exit status 2.
-struct UsageError: Error {
-    let message: String
-    let usage: String
-}
 
 /// What a table's action says about a value it refuses; the parser names the argument
 /// (`argument --port: must be 0 to 65535`).

@@ -14,8 +14,9 @@ struct Experiment: Sendable {
     let name: String
     /// Its line in `experiment --list`.
     let summary: String
-    /// What it does, as printed under "What it does" (lines of at most 94 columns).
-    let does: [String]
+    /// What it does, as printed under "What it does": lines of at most 94 columns, as prose
+    /// reads best in the source, a block of text.
+    let does: String
     /// Runs it: observes, then concludes.
     let body: @Sendable (ExperimentReport) throws -> Void
 
@@ -24,7 +25,7 @@ struct Experiment: Sendable {
         let report = ExperimentReport()
         report.write("\(name): \(summary)")
         report.section("What it does")
-        does.forEach(report.line)
+        for line in does.split(separator: "\n") { report.line(String(line)) }
         try body(report)
     }
 }
@@ -187,13 +188,7 @@ enum Received: Equatable, CustomStringConvertible {
 func connectedClient(_ address: SocketAddress) throws -> Socket {
     let family: CInt = if case .unix = address { Sockets.AF_UNIX } else { Sockets.AF_INET }
     let client = try Socket(family, Sockets.SOCK_STREAM)
-    try client.settimeout(5)
-    do {
-        try client.connect(address)
-    } catch {
-        try? client.close()
-        throw error
-    }
+    try client.connectOrClose(address, timeout: 5)
     return client
 }
 

@@ -8,6 +8,10 @@ import Synchronization
 
 // MARK: - selectors
 
+/// How many requests each selector serves with handle_request(), and then under one
+/// serve_forever().
+let selectorRequests = 20
+
 /// The selectors compared, as `_ServerSelector` takes them.
 var comparedSelectors: [(name: String, type: any BaseSelector.Type)] {
     [("PollSelector", PollSelector.self), ("SelectSelector", SelectSelector.self), ("EpollSelector", EpollSelector.self)]
@@ -91,18 +95,16 @@ struct DescriptorFiller {
 let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 
 extension CLI {
-    static let selectorRequests = 20
-
     static let selectorsExperiment = Experiment(
         name: "selectors",
         summary: "poll, select and epoll selectors: system calls, and descriptor 1024",
-        does: [
-            "Sets socketserver._ServerSelector to PollSelector, SelectSelector and EpollSelector in",
-            "turn and serves \(selectorRequests) requests (a StreamRequestHandler) with handle_request(), then \(selectorRequests)",
-            "more under one serve_forever(); the serving thread counts its system calls (the port's",
-            "syscall layer counts every call). Then fills the descriptor table so that the server's",
-            "socket is descriptor 1024 and tries one handle_request() with each selector.",
-        ],
+        does: """
+            Sets socketserver._ServerSelector to PollSelector, SelectSelector and EpollSelector in
+            turn and serves \(selectorRequests) requests (a StreamRequestHandler) with handle_request(), then \(selectorRequests)
+            more under one serve_forever(); the serving thread counts its system calls (the port's
+            syscall layer counts every call). Then fills the descriptor table so that the server's
+            socket is descriptor 1024 and tries one handle_request() with each selector.
+            """,
         body: { report in
             // System calls per handle_request(), and for one serve_forever().
             var perCall: [SyscallCounts] = []
@@ -199,6 +201,10 @@ extension CLI {
 
 // MARK: - poll-interval
 
+/// The poll_interval values compared, and how long each idle loop is watched.
+let pollIntervals = [0.5, 0.05, 0.005]
+let idleSeconds = 1.2
+
 /// A server that counts its loop's turns.
 class TurnCountingServer: TCPServer, @unchecked Sendable {
     let turns = Atomic<Int>(0)
@@ -217,18 +223,14 @@ func cpuSeconds(_ clock: clockid_t) -> Double {
 }
 
 extension CLI {
-    static let pollIntervals = [0.5, 0.05, 0.005]
-    /// How long each idle loop is watched.
-    static let idleSeconds = 1.2
-
     static let pollIntervalExperiment = Experiment(
         name: "poll-interval",
         summary: "shutdown() time and idle CPU for poll_interval 0.5, 0.05 and 0.005",
-        does: [
-            "For each poll_interval, starts serve_forever(poll_interval) on an idle TCPServer, watches it",
-            "for \(readableSeconds(idleSeconds)): the loop's turns (service_actions() calls) and the serving thread's CPU time",
-            "(its CLOCK_THREAD_CPUTIME_ID clock), then calls shutdown() from this thread and times it.",
-        ],
+        does: """
+            For each poll_interval, starts serve_forever(poll_interval) on an idle TCPServer, watches it
+            for \(readableSeconds(idleSeconds)): the loop's turns (service_actions() calls) and the serving thread's CPU time
+            (its CLOCK_THREAD_CPUTIME_ID clock), then calls shutdown() from this thread and times it.
+            """,
         body: { report in
             var rows: [[String]] = [["poll_interval", "turns", "CPU", "CPU per turn", "shutdown() took"]]
             var shutdownWithinInterval = true

@@ -12,15 +12,15 @@ extension CLI {
     static let ctrlC = Experiment(
         name: "ctrl-c",
         summary: "the notes' `with TCPServer(...) as server: serve_forever()`, Ctrl-C",
-        does: [
-            "Runs the notes' program, traced, on the main thread, with Python's SIGINT handler",
-            "installed (signal.default_int_handler: Ctrl-C raises KeyboardInterrupt):",
-            "    with socketserver.TCPServer((\"127.0.0.1\", 0), MyTCPHandler) as server:",
-            "        server.serve_forever()",
-            "A client thread (blocking SIGINT, so that the signal interrupts the main thread, as it",
-            "does in a Python program) sends one request, then sends SIGINT to the process, as Ctrl-C",
-            "in a terminal does.",
-        ],
+        does: """
+            Runs the notes' program, traced, on the main thread, with Python's SIGINT handler
+            installed (signal.default_int_handler: Ctrl-C raises KeyboardInterrupt):
+                with socketserver.TCPServer(("127.0.0.1", 0), MyTCPHandler) as server:
+                    server.serve_forever()
+            A client thread (blocking SIGINT, so that the signal interrupts the main thread, as it
+            does in a Python program) sends one request, then sends SIGINT to the process, as Ctrl-C
+            in a terminal does.
+            """,
         body: { report in
             InterruptSignal.installDefaultIntHandler()
             defer { InterruptSignal.restoreDefault() }
@@ -74,11 +74,11 @@ extension CLI {
     static let staleShutdown = Experiment(
         name: "stale-shutdown",
         summary: "shutdown() after a loop ended: the next serve_forever() returns at once",
-        does: [
-            "Runs serve_forever() on a thread and stops it with shutdown(). Calls shutdown() again,",
-            "with no loop running. Then, with a client waiting, starts serve_forever() again (stopped",
-            "after 1 s if it is still running), then a third time. The last two are traced.",
-        ],
+        does: """
+            Runs serve_forever() on a thread and stops it with shutdown(). Calls shutdown() again,
+            with no loop running. Then, with a client waiting, starts serve_forever() again (stopped
+            after 1 s if it is still running), then a third time. The last two are traced.
+            """,
         body: { report in
             let server = try TurnCountingServer(.inet(host: "127.0.0.1", port: 0), MyStreamHandler.self)
             defer { try? server.serverClose() }
@@ -128,6 +128,9 @@ extension CLI {
 
 // MARK: - closed-socket-spin
 
+/// How many turns of a spinning loop the experiment waits for, at most.
+let spinTurns = 1000
+
 /// A server that counts its loop's turns and remembers what `get_request` raised.
 final class SpinWatchingServer: TurnCountingServer, @unchecked Sendable {
     let acceptErrors = Lock<[String]>([])
@@ -143,17 +146,14 @@ final class SpinWatchingServer: TurnCountingServer, @unchecked Sendable {
 }
 
 extension CLI {
-    /// How many turns of a spinning loop the experiment waits for, at most.
-    static let spinTurns = 1000
-
     static let closedSocketSpin = Experiment(
         name: "closed-socket-spin",
         summary: "a listening socket closed under serve_forever() makes the loop spin",
-        does: [
-            "Starts serve_forever(poll_interval=0.5) on a thread, then closes the server's listening",
-            "socket under it (server.socket.close(), not server_close() after shutdown()), and times",
-            "the loop's turns, until \(spinTurns) or 2 s more have passed. Then calls shutdown().",
-        ],
+        does: """
+            Starts serve_forever(poll_interval=0.5) on a thread, then closes the server's listening
+            socket under it (server.socket.close(), not server_close() after shutdown()), and times
+            the loop's turns, until \(spinTurns) or 2 s more have passed. Then calls shutdown().
+            """,
         body: { report in
             let server = try SpinWatchingServer(.inet(host: "127.0.0.1", port: 0), MyStreamHandler.self)
             let serving = try ServingThread(server)
@@ -198,11 +198,11 @@ extension CLI {
     static let verifyRaises = Experiment(
         name: "verify-raises",
         summary: "verify_request() raising leaks the request: never shut down or closed",
-        does: [
-            "A TCPServer subclass whose verify_request() raises ValueError (and keeps the request, as",
-            "the exception's traceback does in CPython); a client sends one line; handle_request(),",
-            "traced. Then drops the last reference to the request.",
-        ],
+        does: """
+            A TCPServer subclass whose verify_request() raises ValueError (and keeps the request, as
+            the exception's traceback does in CPython); a client sends one line; handle_request(),
+            traced. Then drops the last reference to the request.
+            """,
         body: { report in
             let server = try RaisingVerifyServer(.inet(host: "127.0.0.1", port: 0), MyStreamHandler.self)
             defer { try? server.serverClose() }
@@ -234,6 +234,9 @@ extension CLI {
 }
 
 // MARK: - max-children
+
+/// How many clients the experiment starts: twice max_children.
+let maxChildrenClients = 4
 
 /// A handler for a forked child: one line back, then it waits for the client's second line (or
 /// its end), at most five seconds, so that the child outlives the reply.
@@ -281,17 +284,15 @@ func lingeringClients(_ address: SocketAddress, _ count: Int, released: Event) t
 }
 
 extension CLI {
-    static let maxChildrenClients = 4
-
     static let maxChildren = Experiment(
         name: "max-children",
         summary: "max_children is enforced only under serve_forever()",
-        does: [
-            "A ForkingTCPServer with max_children = 2, each child staying until its client sends a",
-            "second line. \(maxChildrenClients) clients, served first by \(maxChildrenClients) handle_request() calls (the clients wait until all",
-            "four have returned), then by serve_forever() (the clients go on at once). After each",
-            "fork the parent notes len(active_children).",
-        ],
+        does: """
+            A ForkingTCPServer with max_children = 2, each child staying until its client sends a
+            second line. \(maxChildrenClients) clients, served first by \(maxChildrenClients) handle_request() calls (the clients wait until all
+            four have returned), then by serve_forever() (the clients go on at once). After each
+            fork the parent notes len(active_children).
+            """,
         body: { report in
             var most: [Int] = []
             for underLoop in [false, true] {
@@ -363,12 +364,12 @@ extension CLI {
     static let forkInheritsClient = Experiment(
         name: "fork-inherits-client",
         summary: "a forked child holds the client's end if client and server share a process",
-        does: [
-            "A ForkingTCPServer and its client in one process (the client a thread, as in CPython's",
-            "own tests); handle_request() forks a child whose handler reads to the end of the stream",
-            "(rfile.read(), 0.5 s timeout). The client sends a line and closes its socket; then again,",
-            "with the client calling shutdown(SHUT_WR) instead of close().",
-        ],
+        does: """
+            A ForkingTCPServer and its client in one process (the client a thread, as in CPython's
+            own tests); handle_request() forks a child whose handler reads to the end of the stream
+            (rfile.read(), 0.5 s timeout). The client sends a line and closes its socket; then again,
+            with the client calling shutdown(SHUT_WR) instead of close().
+            """,
         body: { report in
             var outcomes: [(holds: String, read: String)] = []
             for shutsDown in [false, true] {

@@ -83,12 +83,12 @@ extension CLI {
     static let shutdownVersusClose = Experiment(
         name: "shutdown-vs-close",
         summary: "what the peer sees after shutdown(SHUT_WR) and after close()",
-        does: [
-            "Connects a client (the peer) to a server socket on 127.0.0.1 and has the server's end",
-            "shut down or closed while a second descriptor for the same socket is open (dup(2) in",
-            "this process, or a fork(2)ed child), then reads on the peer with a 0.2 s timeout. Then",
-            "closes with unread data, and uses the descriptor after shutdown and after close.",
-        ],
+        does: """
+            Connects a client (the peer) to a server socket on 127.0.0.1 and has the server's end
+            shut down or closed while a second descriptor for the same socket is open (dup(2) in
+            this process, or a fork(2)ed child), then reads on the peer with a 0.2 s timeout. Then
+            closes with unread data, and uses the descriptor after shutdown and after close.
+            """,
         body: { report in
             // shutdown(SHUT_WR) and close() with a dup open.
             let (server1, peer1) = try loopbackPair()
@@ -193,6 +193,9 @@ extension CLI {
 
 // MARK: - inet-vs-unix
 
+/// How many requests each family serves.
+let roundTripRequests = 200
+
 /// A server whose `handle_error` is silent: a client an experiment drops on purpose is no
 /// error worth a traceback.
 final class QuietTCPServer: TCPServer, @unchecked Sendable {
@@ -248,18 +251,15 @@ struct RoundTrips {
 }
 
 extension CLI {
-    /// How many requests each family serves.
-    static let roundTripRequests = 200
-
     static let inetVersusUnix = Experiment(
         name: "inet-vs-unix",
         summary: "the same handler over AF_INET and AF_UNIX: round trip and system calls",
-        does: [
-            "Serves the same StreamRequestHandler (one line in, the line upper-cased out) with a",
-            "TCPServer on 127.0.0.1 and with a UnixStreamServer in a temporary folder: \(roundTripRequests) requests",
-            "each, one after another, each on a new connection, served by handle_request() on a thread",
-            "that counts its system calls; each request is timed from connect() to the reply's end.",
-        ],
+        does: """
+            Serves the same StreamRequestHandler (one line in, the line upper-cased out) with a
+            TCPServer on 127.0.0.1 and with a UnixStreamServer in a temporary folder: \(roundTripRequests) requests
+            each, one after another, each on a new connection, served by handle_request() on a thread
+            that counts its system calls; each request is timed from connect() to the reply's end.
+            """,
         body: { report in
             let inetServer = try QuietTCPServer(.inet(host: "127.0.0.1", port: 0), MyStreamHandler.self)
             defer { try? inetServer.serverClose() }
@@ -292,6 +292,9 @@ extension CLI {
 }
 
 // MARK: - backlog
+
+/// How many clients connect at once.
+let backlogClients = 64
 
 /// TCP_INFO's `tcpi_total_retrans`: how many segments the connection sent again, the SYN of a
 /// connect included (`struct tcp_info` in linux/tcp.h; its offset is fixed by the kernel ABI).
@@ -349,18 +352,16 @@ struct Burst {
 }
 
 extension CLI {
-    static let backlogClients = 64
-
     static let backlogExperiment = Experiment(
         name: "backlog",
         summary: "a burst of 64 clients against request_queue_size 5 and 128",
-        does: [
-            "Starts a TCPServer (serve_forever, one request at a time, a StreamRequestHandler) with",
-            "request_queue_size 5, then 128 (set before server_activate(), which passes it to listen()),",
-            "and opens \(backlogClients) non-blocking connections at once; each client sends its line once",
-            "connected. Records how long each connect() took, and whether its SYN was sent again",
-            "(TCP_INFO's tcpi_total_retrans on the client's socket). At most 8 s per size.",
-        ],
+        does: """
+            Starts a TCPServer (serve_forever, one request at a time, a StreamRequestHandler) with
+            request_queue_size 5, then 128 (set before server_activate(), which passes it to listen()),
+            and opens \(backlogClients) non-blocking connections at once; each client sends its line once
+            connected. Records how long each connect() took, and whether its SYN was sent again
+            (TCP_INFO's tcpi_total_retrans on the client's socket). At most 8 s per size.
+            """,
         body: { report in
             var results: [(size: Int, burst: Burst)] = []
             for size in [5, 128] {

@@ -427,8 +427,8 @@ struct TracedRun {
     var recording: Recording
     /// How the interpreter ended (nil if something else reaped it).
     var termination: Termination?
-    /// What it wrote on standard output and standard error that was not passed on.
-    var output: String
+    /// What it wrote on standard error that was not passed on (for the message of a run that
+    /// failed).
     var errors: String
     /// Whether it was stopped at its deadline.
     var timedOut: Bool
@@ -446,7 +446,7 @@ struct TracedPython {
     /// none, so `compare` leaves them out on CPython's side too).
     var ownLines = true
     /// Where the program's standard output goes as it comes (its standard error goes to 2); nil
-    /// keeps both for ``TracedRun``.
+    /// drops its standard output and keeps its standard error for ``TracedRun``.
     var forwardOutput: CInt? = nil
     /// Seconds after which the program gets SIGINT, as from Ctrl-C; nil for none.
     var deadline: Double? = nil
@@ -545,7 +545,6 @@ struct TracedPython {
         let kept = forwardOutput == nil
         return TracedRun(
             recording: recording, termination: child.termination,
-            output: kept ? String(decoding: child.output, as: UTF8.self) : "",
             errors: kept ? String(decoding: child.errors, as: UTF8.self) : "", timedOut: timedOut,
             truncated: text.contains(#"{"event": "truncated""#))
     }

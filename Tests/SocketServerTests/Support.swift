@@ -111,13 +111,7 @@ func finishes(within seconds: Double, _ body: @escaping @Sendable () throws -> V
 /// A connected TCP or Unix stream client with a 5 s timeout.
 func connectedClient(_ address: SocketAddress, family: CInt = Sockets.AF_INET) throws -> Socket {
     let client = try Socket(family, SOCK_STREAM)
-    try client.settimeout(5)
-    do {
-        try client.connect(address)
-    } catch {
-        try? client.close()
-        throw error
-    }
+    try client.connectOrClose(address, timeout: 5)
     return client
 }
 
