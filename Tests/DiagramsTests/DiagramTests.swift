@@ -623,21 +623,27 @@ private func readAscii(_ text: String) -> AsciiReading {
         }
     }
 
-    // Horizontal arrows.
+    /// An arrow found at `row` and `column` joins `from` to `to`; without a box at either end,
+    /// it is a problem.
+    func addArrow(_ kind: String, row: Int, column: Int, from: FoundBox?, to: FoundBox?) {
+        if let from, let to {
+            reading.arrows.append((from.name, to.name))
+        } else {
+            reading.problems.append("line \(row + 1): \(kind) at column \(column) does not join two boxes")
+        }
+    }
+
+    // Horizontal arrows: `-` up to a `>`.
     for (row, line) in grid.enumerated() {
         for (column, character) in line.enumerated() where character == ">" && !inside(row, column)
         {
             var start = column
             while at(row, start - 1) == "-" { start -= 1 }
-            guard start < column,
-                let from = box(containingRow: row, side: start - 1, leftSide: false),
-                let to = box(containingRow: row, side: column + 1, leftSide: true)
-            else {
-                reading.problems.append(
-                    "line \(row + 1): arrow at column \(column) does not join two boxes")
-                continue
-            }
-            reading.arrows.append((from.name, to.name))
+            let shaft = start < column
+            addArrow(
+                "arrow", row: row, column: column,
+                from: shaft ? box(containingRow: row, side: start - 1, leftSide: false) : nil,
+                to: box(containingRow: row, side: column + 1, leftSide: true))
         }
     }
     // Vertical arrows: a lone `|`, then a lone `v` under it.
@@ -650,19 +656,11 @@ private func readAscii(_ text: String) -> AsciiReading {
         covered.insert([row, column])
         let below =
             row + 1 < grid.count ? grid[row + 1].enumerated().filter { $0.element != " " } : []
-        guard below.count == 1, below[0].element == "v", below[0].offset == column,
-            let from = reading.boxes.first(where: {
-                $0.bottom == row - 1 && $0.left < column && column < $0.right
-            }),
-            let to = reading.boxes.first(where: {
-                $0.top == row + 2 && $0.left < column && column < $0.right
-            })
-        else {
-            reading.problems.append(
-                "line \(row + 1): vertical arrow at column \(column) does not join two boxes")
-            continue
-        }
-        reading.arrows.append((from.name, to.name))
+        let head = below.count == 1 && below[0].element == "v" && below[0].offset == column
+        addArrow(
+            "vertical arrow", row: row, column: column,
+            from: head ? reading.boxes.first { $0.bottom == row - 1 && $0.left < column && column < $0.right } : nil,
+            to: reading.boxes.first { $0.top == row + 2 && $0.left < column && column < $0.right })
     }
     for (row, line) in grid.enumerated() {
         for (column, character) in line.enumerated()
@@ -943,13 +941,6 @@ private func checkMermaidSequenceDiagram(_ text: String) -> [String] {
 
 @Suite("Mermaid diagrams")
 struct MermaidTests {
-    @Test(arguments: DiagramKind.classKinds)
-    func classDiagramFollowsTheGrammarAndDrawsTheModelsEdges(_ kind: DiagramKind) {
-        let (problems, edges) = checkMermaidClassDiagram(renderDiagram(kind, format: .mermaid))
-        #expect(problems.isEmpty, "\(problems)")
-        #expect(edges == ClassGraph.of(kind).edges)
-    }
-
     @Test func theCheckerRejectsWhatMermaidRejects() {
         #expect(
             !checkMermaidClassDiagram("classDiagram\n    class A {\n        +__init__()\n    }\n")
@@ -1090,16 +1081,6 @@ private func checkDot(_ text: String) -> (problems: [String], edges: [(String, S
 
 @Suite("DOT diagrams")
 struct DotTests {
-    @Test(arguments: DiagramKind.classKinds)
-    func digraphIsWellFormedAndDrawsTheModelsEdges(_ kind: DiagramKind) {
-        let (problems, edges) = checkDot(renderDiagram(kind, format: .dot))
-        #expect(problems.isEmpty, "\(problems)")
-        let expected = ClassGraph.of(kind).edges.map {
-            "\($0.child) -> \($0.parent) \($0.relation.rawValue)"
-        }
-        #expect(edges.map { "\($0.0) -> \($0.1) \($0.2)" } == expected)
-    }
-
     @Test func lifecycleDigraphIsWellFormed() {
         let (problems, edges) = checkDot(renderLifecycle(phases: sampleLifecycle(), format: .dot))
         #expect(problems.isEmpty, "\(problems)")
@@ -1109,6 +1090,38 @@ struct DotTests {
     @Test func theCheckerRejectsBrokenDot() {
         #expect(!checkDot("digraph x {\n    a -> b;\n}\n").problems.isEmpty)
         #expect(!checkDot("digraph x {\n    a [label=\"{a}\"];\n").problems.isEmpty)
+    }
+}
+
+// MARK: - Mermaid and DOT
+
+/// An edge as the text formats' checkers give it back: "child -> parent relation".
+private func edgeText(_ edge: ClassEdge) -> String {
+    "\(edge.child) -> \(edge.parent) \(edge.relation.rawValue)"
+}
+
+/// A class diagram in `format` as its checker reads it back: the problems, and the edges.
+private func readBack(_ text: String, as format: DiagramFormat) -> (problems: [String], edges: [String]) {
+    switch format {
+    case .mermaid:
+        let (problems, edges) = checkMermaidClassDiagram(text)
+        return (problems, edges.map(edgeText))
+    case .dot:
+        let (problems, edges) = checkDot(text)
+        return (problems, edges.map { "\($0.0) -> \($0.1) \($0.2)" })
+    case .ascii:
+        return (["the ASCII drawing is read back by readAscii"], [])
+    }
+}
+
+@Suite("Class diagrams in Mermaid and DOT")
+struct TextDiagramTests {
+    /// Each follows its format's grammar and draws exactly the model's edges, in its order.
+    @Test(arguments: DiagramKind.classKinds, [DiagramFormat.mermaid, .dot])
+    func drawsTheModelsEdges(_ kind: DiagramKind, _ format: DiagramFormat) {
+        let (problems, edges) = readBack(renderDiagram(kind, format: format), as: format)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(edges == ClassGraph.of(kind).edges.map(edgeText))
     }
 }
 
