@@ -57,12 +57,13 @@ let package = Package(
         .testTarget(
             name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"], exclude: ["Golden"]),
         // Runs the built socketserver-trace, socketserver-bench and playground binaries; the
-        // golden files are data. The browser tests speak WebDriver over Sockets.
+        // golden files are data. The browser tests speak WebDriver over Sockets; the Walkthrough
+        // test cuts its Swift excerpts by ReadingView's rule.
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "TestSupport",
-                "Sockets", "Processes",
+                "socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "ReadingView",
+                "TestSupport", "Sockets", "Processes",
             ],
             exclude: ["Golden"]),
     ],
