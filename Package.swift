@@ -43,23 +43,27 @@ let package = Package(
             name: "socketserver-bench", dependencies: ["Tracing", "SocketServer", "Sockets", "Processes"]),
         // A place to try a handler and a server subclass of your own, traced: `swift run playground`.
         .executableTarget(name: "playground", dependencies: ["SocketServer", "Sockets", "Tracing"]),
-        // What the test targets share: time, /proc, deadlines that kill what got stuck.
+        // What the test targets share: time, /proc, deadlines that kill what got stuck, and the
+        // reading of the golden files that TracingTests and DiagramsTests keep in Golden/.
         .target(name: "TestSupport", dependencies: ["SocketServer", "Sockets", "Processes"], path: "Tests/TestSupport"),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "SocketsTests", dependencies: ["Sockets", "Processes", "TestSupport"]),
         .testTarget(
             name: "SocketServerTests", dependencies: ["SocketServer", "Sockets", "Tracing", "Processes", "TestSupport"]),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"]),
+        .testTarget(
+            name: "TracingTests", dependencies: ["Tracing", "SocketServer", "Sockets", "TestSupport"], exclude: ["Golden"]),
         // The class model checked against the real Swift types of SocketServer.
         .testTarget(name: "ReadingViewTests", dependencies: ["ReadingView", "Tracing", "TestSupport"]),
-        .testTarget(name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"]),
+        .testTarget(
+            name: "DiagramsTests", dependencies: ["Diagrams", "SocketServer", "Sockets", "TestSupport"], exclude: ["Golden"]),
         // Runs the built socketserver-trace, socketserver-bench and playground binaries; the
-        // golden files are data. The browser tests speak WebDriver over Sockets.
+        // golden files are data. The browser tests speak WebDriver over Sockets; the Walkthrough
+        // test cuts its Swift excerpts by ReadingView's rule.
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "TestSupport",
-                "Sockets", "Processes",
+                "socketserver-trace", "socketserver-bench", "playground", "Tracing", "Diagrams", "ReadingView",
+                "TestSupport", "Sockets", "Processes",
             ],
             exclude: ["Golden"]),
     ],

@@ -304,8 +304,9 @@ func isFunctionHeader(_ line: String) -> Bool {
 
 /// The 1-based last line of the declaration that starts on 1-based line `start`: where every
 /// brace, parenthesis and bracket opened since its start is closed again (outside strings and
-/// comments), or its first line when it has no body.
-func declarationEnd(_ lines: [String], from start: Int) -> Int? {
+/// comments), or its first line when it has no body. Public for the Walkthrough's drift test,
+/// which cuts its Swift excerpts by the same rule.
+public func declarationEnd(_ lines: [String], from start: Int) -> Int? {
     enum Mode { case code, string(multiline: Bool), interpolation(parens: Int) }
     var modes: [Mode] = [.code]
     var depth = 0  // braces, parentheses and brackets of code

@@ -258,42 +258,48 @@ struct BrowserTests {
 
     @Test("a ThreadingTCPServer run: worker threads in lanes of their own", .timeLimit(.minutes(5)))
     func threading() throws {
-        try withSite(["--server", "ThreadingTCPServer", "--requests", "3"]) { site, browser in try threading(site, browser) }
-    }
-
-    func threading(_ site: BrowserSite, _ browser: WebDriver) throws {
-        let spawn = try site.seq { $0["function"] as? String == "ThreadingMixIn.process_request" }
-        let worker = try site.seq { $0["thread"] as? String == "T3" }
-        let close = try site.seq { $0["function"] as? String == "ThreadingMixIn.server_close" }
-        for seq in [spawn, worker, close] { try open(browser, site, step: seq) }
-        try browser.open(site.index + "#step=\(worker)")
-        try browser.press([Key.left])
-        try checkStep(browser, site, worker - 1)
-        let lanes = try browser.run("return document.querySelectorAll('.lane-table tbody tr').length;") as? Int
-        #expect(lanes == 5, "T0, the serving thread and three workers")
-        try browser.open(site.index + "#step=\(worker)")
-        try checkOnlyOwnFiles(browser, site, loaded: "index.html")
-        try screenshot(browser, "stepper-threading-1280x800.png")
+        try laneRun(
+            ["--server", "ThreadingTCPServer", "--requests", "3"], lane: ("thread", "T3"),
+            also: ["ThreadingMixIn.process_request", "ThreadingMixIn.server_close"],
+            key: Key.left, moves: -1, screenshot: "stepper-threading-1280x800.png"
+        ) { browser in
+            let lanes = try browser.run("return document.querySelectorAll('.lane-table tbody tr').length;") as? Int
+            #expect(lanes == 5, "T0, the serving thread and three workers")
+        }
     }
 
     @Test("a ForkingTCPServer run: each child a lane, its stack going on in the parent's", .timeLimit(.minutes(5)))
     func forking() throws {
-        try withSite(["--server", "ForkingTCPServer", "--requests", "2"]) { site, browser in try forking(site, browser) }
+        try laneRun(
+            ["--server", "ForkingTCPServer", "--requests", "2"], lane: ("process", "P2"),
+            also: ["ForkingMixIn.process_request", "ForkingMixIn.collect_children"],
+            key: Key.right, moves: 1, screenshot: "stepper-forking-1280x800.png"
+        ) { browser in
+            let stack = try browser.run("return Array.prototype.map.call(document.querySelectorAll('#stack li'), function (li) { return li.textContent; });") as? [String]
+            #expect(stack?.contains { $0.contains("ForkingMixIn.process_request") && $0.contains("before the fork") } == true,
+                    "the child's stack goes on in the parent's call: \(stack ?? [])")
+        }
     }
 
-    func forking(_ site: BrowserSite, _ browser: WebDriver) throws {
-        let child = try site.seq { $0["process"] as? String == "P2" }
-        let fork = try site.seq { $0["function"] as? String == "ForkingMixIn.process_request" }
-        let collect = try site.seq { $0["function"] as? String == "ForkingMixIn.collect_children" }
-        for seq in [fork, child, collect] { try open(browser, site, step: seq) }
-        try browser.open(site.index + "#step=\(child)")
-        let stack = try browser.run("return Array.prototype.map.call(document.querySelectorAll('#stack li'), function (li) { return li.textContent; });") as? [String]
-        #expect(stack?.contains { $0.contains("ForkingMixIn.process_request") && $0.contains("before the fork") } == true,
-                "the child's stack goes on in the parent's call: \(stack ?? [])")
-        try browser.press([Key.right])
-        try checkStep(browser, site, child + 1)
-        try checkOnlyOwnFiles(browser, site, loaded: "index.html")
-        try screenshot(browser, "stepper-forking-1280x800.png")
+    /// A run with `options` that serves requests on other threads or in other processes: opens
+    /// the first step of the lane (the first event whose JSON Lines `field` has `value`) and of
+    /// each function of `also`; at the lane's step, checks what the page `shows`, then that `key`
+    /// moves `moves` steps; checks the page asked for nothing else and takes a screenshot.
+    func laneRun(
+        _ options: [String], lane: (field: String, value: String), also functions: [String], key: String, moves: Int,
+        screenshot name: String, shows: (WebDriver) throws -> Void
+    ) throws {
+        try withSite(options) { site, browser in
+            let first = try site.seq { $0[lane.field] as? String == lane.value }
+            let others = try functions.map { function in try site.seq { $0["function"] as? String == function } }
+            for seq in [first] + others { try open(browser, site, step: seq) }
+            try browser.open(site.index + "#step=\(first)")
+            try shows(browser)
+            try browser.press([key])
+            try checkStep(browser, site, first + moves)
+            try checkOnlyOwnFiles(browser, site, loaded: "index.html")
+            try screenshot(browser, name)
+        }
     }
 
     @Test("phone width: one column, nothing wider than the screen", .timeLimit(.minutes(5)))

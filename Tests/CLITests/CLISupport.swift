@@ -35,3 +35,37 @@ func runTool(
     }
 }
 
+
+/// Runs the tool with each case's arguments and checks that each is a usage error: exit 2,
+/// nothing on stdout, standard error starting with `usage` and ending with the error line that
+/// gives the case's reason.
+func expectUsageErrors(
+    _ cases: [([String], String)], usage: String = "usage: socketserver-trace",
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    for (arguments, reason) in cases {
+        let result = try runTool(arguments)
+        #expect(result.status == 2, "\(arguments)", sourceLocation: sourceLocation)
+        #expect(result.stdout.isEmpty, "\(arguments)", sourceLocation: sourceLocation)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix(usage) == true, "\(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            lines.last.map { $0.hasPrefix("socketserver-trace: error: ") && $0.contains(reason) } == true,
+            "\(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Runs the tool with `arguments` and checks that it fails with `status` and that standard
+/// error says each of `messages`; returns the run for any further check.
+@discardableResult
+func expectFailure(
+    _ arguments: [String], environment: [String: String] = [:], status: Int32, saying messages: String...,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> RunResult {
+    let result = try runTool(arguments, environment: environment)
+    #expect(result.status == status, "\(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+    for message in messages {
+        #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+    }
+    return result
+}

@@ -67,15 +67,7 @@ struct CLITests {
             (["python", "--timeout", "0", "--", "python3", "x.py"], "argument --timeout: must be more than 0"),
             (["python", "--format", "svg", "--", "python3", "x.py"], "argument --format: invalid choice: 'svg'"),
         ]
-        for (arguments, reason) in cases {
-            let result = try runTool(arguments)
-            #expect(result.status == 2, "\(arguments)")
-            #expect(result.stdout.isEmpty, "\(arguments)")
-            let lines = result.stderr.split(separator: "\n")
-            #expect(lines.first?.hasPrefix("usage: socketserver-trace") == true, "\(arguments): \(result.stderr)")
-            #expect(lines.last.map { $0.hasPrefix("socketserver-trace: error: ") && $0.contains(reason) } == true,
-                    "\(arguments): \(result.stderr)")
-        }
+        try expectUsageErrors(cases)
     }
 
     @Test("--opt=value reads as --opt value, as argparse takes it", .timeLimit(.minutes(1)))

@@ -287,35 +287,28 @@ struct CPythonComparisonTests {
 struct CompareErrorTests {
     @Test("no CPython to compare with: a clear message, exit 1", .timeLimit(.minutes(1)))
     func noPython() throws {
-        let result = try runTool(["compare", "--python", "/nonexistent/python3"])
-        #expect(result.status == 1)
+        let result = try expectFailure(["compare", "--python", "/nonexistent/python3"], status: 1)
         #expect(result.stdout.isEmpty)
         #expect(
             result.stderr == "socketserver-trace: error: argument --python: '/nonexistent/python3' does not run as Python\n",
             "\(result.stderr)")
         // None named, and no python3 on PATH.
-        let none = try runTool(["compare"], environment: ["PATH": "/nonexistent"])
-        #expect(none.status == 1)
+        let none = try expectFailure(["compare"], environment: ["PATH": "/nonexistent"], status: 1)
         #expect(
             none.stderr == "socketserver-trace: error: no CPython 3.13 to compare with: `PYENV_VERSION=3.13.0 python3` does not run; name one with --python PATH\n",
             "\(none.stderr)")
         // Something that runs, but is no Python.
-        let notPython = try runTool(["compare", "--python", "/bin/true"])
-        #expect(notPython.status == 1)
-        #expect(notPython.stderr.contains("'/bin/true' does not run as Python"), "\(notPython.stderr)")
+        try expectFailure(["compare", "--python", "/bin/true"], status: 1, saying: "'/bin/true' does not run as Python")
     }
 
     @Test("a --port-trace that cannot be read or is no trace is an error, exit 1", .timeLimit(.minutes(1)))
     func badPortTrace() throws {
         let folder = try TempDir()
         defer { folder.remove() }
-        let missing = try runTool(["compare", "--port-trace", folder.path + "/none.jsonl"])
-        #expect(missing.status == 1)
-        #expect(missing.stderr.contains("argument --port-trace: can't open"), "\(missing.stderr)")
+        try expectFailure(
+            ["compare", "--port-trace", folder.path + "/none.jsonl"], status: 1, saying: "argument --port-trace: can't open")
         let garbage = folder.path + "/garbage.jsonl"
         try "{\"event\":\"call\"}\nnot json\n".write(toFile: garbage, atomically: true, encoding: .utf8)
-        let bad = try runTool(["compare", "--port-trace", garbage])
-        #expect(bad.status == 1)
-        #expect(bad.stderr.contains("line 1: no process field"), "\(bad.stderr)")
+        try expectFailure(["compare", "--port-trace", garbage], status: 1, saying: "line 1: no process field")
     }
 }

@@ -72,29 +72,23 @@ struct HTMLCommandTests {
     func errors() throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        let noOutput = try runTool(["html"])
-        #expect(noOutput.status == 2)
-        #expect(noOutput.stderr.contains("error: the following arguments are required: --output"), "\(noOutput.stderr)")
-        let both = try runTool(["html", "--server", "UDPServer", "--input", "x.jsonl", "--output", directory.path])
-        #expect(both.status == 2)
-        #expect(both.stderr.contains("error: argument --input: not allowed with argument --server"), "\(both.stderr)")
-        let missing = try runTool(["html", "--input", directory.file("none.jsonl"), "--output", directory.path])
-        #expect(missing.status == 1)
-        #expect(missing.stderr.contains("argument --input: can't open") && missing.stderr.contains("[Errno 2] No such file or directory"),
-                "\(missing.stderr)")
+        try expectFailure(["html"], status: 2, saying: "error: the following arguments are required: --output")
+        try expectFailure(
+            ["html", "--server", "UDPServer", "--input", "x.jsonl", "--output", directory.path], status: 2,
+            saying: "error: argument --input: not allowed with argument --server")
+        try expectFailure(
+            ["html", "--input", directory.file("none.jsonl"), "--output", directory.path], status: 1,
+            saying: "argument --input: can't open", "[Errno 2] No such file or directory")
         try "{\"seq\":0,\"event\":\"call\",\"function\":\"f\",\"process\":\"P0\",\"thread\":\"T0\"}\n{\"seq\": 1,,}\n"
             .write(toFile: directory.file("bad.jsonl"), atomically: true, encoding: .utf8)
-        let bad = try runTool(["html", "--input", directory.file("bad.jsonl"), "--output", directory.path])
-        #expect(bad.status == 1)
-        #expect(bad.stderr.contains("bad.jsonl', line 2: Expecting property name enclosed in double quotes: line 1 column 11 (char 10)"),
-                "\(bad.stderr)")
+        try expectFailure(
+            ["html", "--input", directory.file("bad.jsonl"), "--output", directory.path], status: 1,
+            saying: "bad.jsonl', line 2: Expecting property name enclosed in double quotes: line 1 column 11 (char 10)")
         try "x".write(toFile: directory.file("plain"), atomically: true, encoding: .utf8)
-        let notFolder = try runTool(["html", "--output", directory.file("plain")])
-        #expect(notFolder.status == 1)
-        #expect(notFolder.stderr.contains("argument --output: can't write into"), "\(notFolder.stderr)")
-        let wrongHandler = try runTool(["html", "--handler", "datagram", "--output", directory.path])
-        #expect(wrongHandler.status == 2)
-        #expect(wrongHandler.stderr.contains("the datagram handler needs a datagram server"), "\(wrongHandler.stderr)")
+        try expectFailure(["html", "--output", directory.file("plain")], status: 1, saying: "argument --output: can't write into")
+        try expectFailure(
+            ["html", "--handler", "datagram", "--output", directory.path], status: 2,
+            saying: "the datagram handler needs a datagram server")
     }
 
     @Test("client bytes reach the page escaped, as in the other views", .timeLimit(.minutes(2)))

@@ -25,6 +25,7 @@
 //   UPDATE_WALKTHROUGH=1 swift test --filter WalkthroughTests
 // (a marker with no block under it gets one), then read the diff and the prose around it.
 import Foundation
+import ReadingView
 import TestSupport
 import Testing
 
@@ -433,83 +434,15 @@ extension Walkthrough {
         return nil
     }
 
-    /// The last line of the declaration that starts on `start`: the first line end at which
-    /// every brace, parenthesis and bracket opened since `start` is closed (outside strings
-    /// and comments), attribute-only lines aside.
+    /// The last line (0-based) of the declaration that starts on 0-based line `start`, by the
+    /// reading view's rule (`ReadingView.declarationEnd`, whose lines count from 1): where every
+    /// brace, parenthesis and bracket opened since `start` is closed, outside strings and
+    /// comments, attribute-only lines aside.
     static func declarationEnd(_ lines: [String], from start: Int) throws -> Int {
-        enum Context { case code, string(multiline: Bool), interpolation(parens: Int) }
-        var stack: [Context] = [.code]
-        var braces = 0
-        var parens = 0
-        var blockComment = false
-        for index in start..<lines.count {
-            let chars = Array(lines[index])
-            var i = 0
-            while i < chars.count {
-                let c = chars[i]
-                let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
-                if blockComment {
-                    if c == "*" && next == "/" { blockComment = false; i += 2 } else { i += 1 }
-                    continue
-                }
-                switch stack.last! {
-                case .string(let multiline):
-                    if c == "\\" {
-                        if next == "(" { stack.append(.interpolation(parens: 1)) }
-                        i += 2
-                        continue
-                    }
-                    if c == "\"" {
-                        if !multiline {
-                            stack.removeLast()
-                        } else if i + 2 < chars.count && chars[i + 1] == "\"" && chars[i + 2] == "\"" {
-                            stack.removeLast()
-                            i += 3
-                            continue
-                        }
-                    }
-                    i += 1
-                    continue
-                case .code, .interpolation:
-                    if c == "/" && next == "/" { i = chars.count; continue }
-                    if c == "/" && next == "*" { blockComment = true; i += 2; continue }
-                    if c == "\"" {
-                        if i + 2 < chars.count && chars[i + 1] == "\"" && chars[i + 2] == "\"" {
-                            stack.append(.string(multiline: true))
-                            i += 3
-                        } else {
-                            stack.append(.string(multiline: false))
-                            i += 1
-                        }
-                        continue
-                    }
-                    switch c {
-                    case "{": braces += 1
-                    case "}": braces -= 1
-                    case "(", "[":
-                        if case .interpolation(let open) = stack.last! {
-                            stack[stack.count - 1] = .interpolation(parens: open + 1)
-                        } else {
-                            parens += 1
-                        }
-                    case ")", "]":
-                        if case .interpolation(let open) = stack.last! {
-                            if open == 1 { stack.removeLast() } else { stack[stack.count - 1] = .interpolation(parens: open - 1) }
-                        } else {
-                            parens -= 1
-                        }
-                    default: break
-                    }
-                    i += 1
-                }
-            }
-            let trimmed = lines[index].trimmingCharacters(in: .whitespaces)
-            let attributeOnly = trimmed.hasPrefix("@") && !trimmed.contains(" ")
-            if stack.count == 1 && !blockComment && braces == 0 && parens == 0 && !attributeOnly {
-                return index
-            }
+        guard let end = ReadingView.declarationEnd(lines, from: start + 1) else {
+            throw WalkthroughError("the declaration starting on line \(start + 1) never closes")
         }
-        throw WalkthroughError("the declaration starting on line \(start + 1) never closes")
+        return end - 1
     }
 }
 

@@ -161,151 +161,19 @@ private let cpythonDefinitions = """
 
 /// For every class and every name some socketserver class of its MRO defines: the class
 /// whose `__dict__` holds it first in `__mro__`, printed by CPython 3.13.0 (ABC machinery
-/// such as `_abc_impl` left out).
-private let cpythonResolution = """
-    BaseServer timeout=BaseServer __init__=BaseServer server_activate=BaseServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=BaseServer server_close=BaseServer \
-    finish_request=BaseServer shutdown_request=BaseServer close_request=BaseServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer
-    TCPServer timeout=BaseServer __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=BaseServer server_close=TCPServer \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=TCPServer request_queue_size=TCPServer allow_reuse_address=TCPServer \
-    allow_reuse_port=TCPServer server_bind=TCPServer fileno=TCPServer get_request=TCPServer
-    UDPServer timeout=BaseServer __init__=TCPServer server_activate=UDPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=BaseServer server_close=TCPServer \
-    finish_request=BaseServer shutdown_request=UDPServer close_request=UDPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=UDPServer request_queue_size=TCPServer allow_reuse_address=UDPServer \
-    allow_reuse_port=UDPServer server_bind=TCPServer fileno=TCPServer get_request=UDPServer \
-    max_packet_size=UDPServer
-    ForkingMixIn timeout=ForkingMixIn active_children=ForkingMixIn max_children=ForkingMixIn \
-    block_on_close=ForkingMixIn collect_children=ForkingMixIn handle_timeout=ForkingMixIn \
-    service_actions=ForkingMixIn process_request=ForkingMixIn server_close=ForkingMixIn
-    _Threads append=_Threads pop_all=_Threads join=_Threads reap=_Threads
-    _NoThreads append=_NoThreads join=_NoThreads
-    ThreadingMixIn daemon_threads=ThreadingMixIn block_on_close=ThreadingMixIn \
-    _threads=ThreadingMixIn process_request_thread=ThreadingMixIn \
-    process_request=ThreadingMixIn server_close=ThreadingMixIn
-    ForkingUDPServer timeout=ForkingMixIn __init__=TCPServer server_activate=UDPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=ForkingMixIn \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=ForkingMixIn \
-    verify_request=BaseServer process_request=ForkingMixIn server_close=ForkingMixIn \
-    finish_request=BaseServer shutdown_request=UDPServer close_request=UDPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=UDPServer request_queue_size=TCPServer allow_reuse_address=UDPServer \
-    allow_reuse_port=UDPServer server_bind=TCPServer fileno=TCPServer get_request=UDPServer \
-    max_packet_size=UDPServer active_children=ForkingMixIn max_children=ForkingMixIn \
-    block_on_close=ForkingMixIn collect_children=ForkingMixIn
-    ForkingTCPServer timeout=ForkingMixIn __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=ForkingMixIn \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=ForkingMixIn \
-    verify_request=BaseServer process_request=ForkingMixIn server_close=ForkingMixIn \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=TCPServer request_queue_size=TCPServer allow_reuse_address=TCPServer \
-    allow_reuse_port=TCPServer server_bind=TCPServer fileno=TCPServer get_request=TCPServer \
-    active_children=ForkingMixIn max_children=ForkingMixIn block_on_close=ForkingMixIn \
-    collect_children=ForkingMixIn
-    ThreadingUDPServer timeout=BaseServer __init__=TCPServer server_activate=UDPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=ThreadingMixIn server_close=ThreadingMixIn \
-    finish_request=BaseServer shutdown_request=UDPServer close_request=UDPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=UDPServer request_queue_size=TCPServer allow_reuse_address=UDPServer \
-    allow_reuse_port=UDPServer server_bind=TCPServer fileno=TCPServer get_request=UDPServer \
-    max_packet_size=UDPServer daemon_threads=ThreadingMixIn block_on_close=ThreadingMixIn \
-    _threads=ThreadingMixIn process_request_thread=ThreadingMixIn
-    ThreadingTCPServer timeout=BaseServer __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=ThreadingMixIn server_close=ThreadingMixIn \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer address_family=TCPServer \
-    socket_type=TCPServer request_queue_size=TCPServer allow_reuse_address=TCPServer \
-    allow_reuse_port=TCPServer server_bind=TCPServer fileno=TCPServer get_request=TCPServer \
-    daemon_threads=ThreadingMixIn block_on_close=ThreadingMixIn _threads=ThreadingMixIn \
-    process_request_thread=ThreadingMixIn
-    UnixStreamServer timeout=BaseServer __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=BaseServer server_close=TCPServer \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixStreamServer socket_type=TCPServer request_queue_size=TCPServer \
-    allow_reuse_address=TCPServer allow_reuse_port=TCPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=TCPServer
-    UnixDatagramServer timeout=BaseServer __init__=TCPServer server_activate=UDPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=BaseServer server_close=TCPServer \
-    finish_request=BaseServer shutdown_request=UDPServer close_request=UDPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixDatagramServer socket_type=UDPServer request_queue_size=TCPServer \
-    allow_reuse_address=UDPServer allow_reuse_port=UDPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=UDPServer max_packet_size=UDPServer
-    ThreadingUnixStreamServer timeout=BaseServer __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=BaseServer \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=BaseServer \
-    verify_request=BaseServer process_request=ThreadingMixIn server_close=ThreadingMixIn \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixStreamServer socket_type=TCPServer request_queue_size=TCPServer \
-    allow_reuse_address=TCPServer allow_reuse_port=TCPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=TCPServer daemon_threads=ThreadingMixIn \
-    block_on_close=ThreadingMixIn _threads=ThreadingMixIn \
-    process_request_thread=ThreadingMixIn
-    ThreadingUnixDatagramServer timeout=BaseServer __init__=TCPServer \
-    server_activate=UDPServer serve_forever=BaseServer shutdown=BaseServer \
-    service_actions=BaseServer handle_request=BaseServer _handle_request_noblock=BaseServer \
-    handle_timeout=BaseServer verify_request=BaseServer process_request=ThreadingMixIn \
-    server_close=ThreadingMixIn finish_request=BaseServer shutdown_request=UDPServer \
-    close_request=UDPServer handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixDatagramServer socket_type=UDPServer request_queue_size=TCPServer \
-    allow_reuse_address=UDPServer allow_reuse_port=UDPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=UDPServer max_packet_size=UDPServer \
-    daemon_threads=ThreadingMixIn block_on_close=ThreadingMixIn _threads=ThreadingMixIn \
-    process_request_thread=ThreadingMixIn
-    ForkingUnixStreamServer timeout=ForkingMixIn __init__=TCPServer server_activate=TCPServer \
-    serve_forever=BaseServer shutdown=BaseServer service_actions=ForkingMixIn \
-    handle_request=BaseServer _handle_request_noblock=BaseServer handle_timeout=ForkingMixIn \
-    verify_request=BaseServer process_request=ForkingMixIn server_close=ForkingMixIn \
-    finish_request=BaseServer shutdown_request=TCPServer close_request=TCPServer \
-    handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixStreamServer socket_type=TCPServer request_queue_size=TCPServer \
-    allow_reuse_address=TCPServer allow_reuse_port=TCPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=TCPServer active_children=ForkingMixIn \
-    max_children=ForkingMixIn block_on_close=ForkingMixIn collect_children=ForkingMixIn
-    ForkingUnixDatagramServer timeout=ForkingMixIn __init__=TCPServer \
-    server_activate=UDPServer serve_forever=BaseServer shutdown=BaseServer \
-    service_actions=ForkingMixIn handle_request=BaseServer _handle_request_noblock=BaseServer \
-    handle_timeout=ForkingMixIn verify_request=BaseServer process_request=ForkingMixIn \
-    server_close=ForkingMixIn finish_request=BaseServer shutdown_request=UDPServer \
-    close_request=UDPServer handle_error=BaseServer __enter__=BaseServer __exit__=BaseServer \
-    address_family=UnixDatagramServer socket_type=UDPServer request_queue_size=TCPServer \
-    allow_reuse_address=UDPServer allow_reuse_port=UDPServer server_bind=TCPServer \
-    fileno=TCPServer get_request=UDPServer max_packet_size=UDPServer \
-    active_children=ForkingMixIn max_children=ForkingMixIn block_on_close=ForkingMixIn \
-    collect_children=ForkingMixIn
-    BaseRequestHandler __init__=BaseRequestHandler setup=BaseRequestHandler \
-    handle=BaseRequestHandler finish=BaseRequestHandler
-    StreamRequestHandler __init__=BaseRequestHandler setup=StreamRequestHandler \
-    handle=BaseRequestHandler finish=StreamRequestHandler rbufsize=StreamRequestHandler \
-    wbufsize=StreamRequestHandler timeout=StreamRequestHandler \
-    disable_nagle_algorithm=StreamRequestHandler
-    _SocketWriter __init__=_SocketWriter writable=_SocketWriter write=_SocketWriter \
-    fileno=_SocketWriter
-    DatagramRequestHandler __init__=BaseRequestHandler setup=DatagramRequestHandler \
-    handle=BaseRequestHandler finish=DatagramRequestHandler
-    """
+/// such as `_abc_impl` left out). Golden/cpython-resolution.txt holds it, a class a line;
+/// a line that starts with spaces goes on with the class above.
+private func cpythonResolution() throws -> [String] {
+    var classes: [String] = []
+    for line in try #require(goldenText("cpython-resolution.txt")).split(separator: "\n") {
+        if line.hasPrefix(" "), !classes.isEmpty {
+            classes[classes.count - 1] += " " + line.drop { $0 == " " }
+        } else {
+            classes.append(String(line))
+        }
+    }
+    return classes
+}
 
 // MARK: - The model against CPython
 
@@ -353,7 +221,7 @@ struct ClassModelTests {
         #expect(ClassModel.mro(of: "NoSuchServer") == nil)
     }
 
-    @Test func everyResolutionIsCPythons() {
+    @Test func everyResolutionIsCPythons() throws {
         var actual: [String] = []
         for cls in ClassModel.classes {
             let names =
@@ -362,7 +230,7 @@ struct ClassModelTests {
             let text = names.map { "\($0.name)=\($0.definingClass)" }.sorted()
             actual.append("\(cls.name) " + text.joined(separator: " "))
         }
-        let expected = cpythonResolution.split(separator: "\n").map { line in
+        let expected = try cpythonResolution().map { line in
             let words = line.split(separator: " ").map(String.init)
             return ([words[0]] + words.dropFirst().sorted()).joined(separator: " ")
         }
@@ -755,21 +623,27 @@ private func readAscii(_ text: String) -> AsciiReading {
         }
     }
 
-    // Horizontal arrows.
+    /// An arrow found at `row` and `column` joins `from` to `to`; without a box at either end,
+    /// it is a problem.
+    func addArrow(_ kind: String, row: Int, column: Int, from: FoundBox?, to: FoundBox?) {
+        if let from, let to {
+            reading.arrows.append((from.name, to.name))
+        } else {
+            reading.problems.append("line \(row + 1): \(kind) at column \(column) does not join two boxes")
+        }
+    }
+
+    // Horizontal arrows: `-` up to a `>`.
     for (row, line) in grid.enumerated() {
         for (column, character) in line.enumerated() where character == ">" && !inside(row, column)
         {
             var start = column
             while at(row, start - 1) == "-" { start -= 1 }
-            guard start < column,
-                let from = box(containingRow: row, side: start - 1, leftSide: false),
-                let to = box(containingRow: row, side: column + 1, leftSide: true)
-            else {
-                reading.problems.append(
-                    "line \(row + 1): arrow at column \(column) does not join two boxes")
-                continue
-            }
-            reading.arrows.append((from.name, to.name))
+            let shaft = start < column
+            addArrow(
+                "arrow", row: row, column: column,
+                from: shaft ? box(containingRow: row, side: start - 1, leftSide: false) : nil,
+                to: box(containingRow: row, side: column + 1, leftSide: true))
         }
     }
     // Vertical arrows: a lone `|`, then a lone `v` under it.
@@ -782,19 +656,11 @@ private func readAscii(_ text: String) -> AsciiReading {
         covered.insert([row, column])
         let below =
             row + 1 < grid.count ? grid[row + 1].enumerated().filter { $0.element != " " } : []
-        guard below.count == 1, below[0].element == "v", below[0].offset == column,
-            let from = reading.boxes.first(where: {
-                $0.bottom == row - 1 && $0.left < column && column < $0.right
-            }),
-            let to = reading.boxes.first(where: {
-                $0.top == row + 2 && $0.left < column && column < $0.right
-            })
-        else {
-            reading.problems.append(
-                "line \(row + 1): vertical arrow at column \(column) does not join two boxes")
-            continue
-        }
-        reading.arrows.append((from.name, to.name))
+        let head = below.count == 1 && below[0].element == "v" && below[0].offset == column
+        addArrow(
+            "vertical arrow", row: row, column: column,
+            from: head ? reading.boxes.first { $0.bottom == row - 1 && $0.left < column && column < $0.right } : nil,
+            to: reading.boxes.first { $0.top == row + 2 && $0.left < column && column < $0.right })
     }
     for (row, line) in grid.enumerated() {
         for (column, character) in line.enumerated()
@@ -1075,13 +941,6 @@ private func checkMermaidSequenceDiagram(_ text: String) -> [String] {
 
 @Suite("Mermaid diagrams")
 struct MermaidTests {
-    @Test(arguments: DiagramKind.classKinds)
-    func classDiagramFollowsTheGrammarAndDrawsTheModelsEdges(_ kind: DiagramKind) {
-        let (problems, edges) = checkMermaidClassDiagram(renderDiagram(kind, format: .mermaid))
-        #expect(problems.isEmpty, "\(problems)")
-        #expect(edges == ClassGraph.of(kind).edges)
-    }
-
     @Test func theCheckerRejectsWhatMermaidRejects() {
         #expect(
             !checkMermaidClassDiagram("classDiagram\n    class A {\n        +__init__()\n    }\n")
@@ -1222,16 +1081,6 @@ private func checkDot(_ text: String) -> (problems: [String], edges: [(String, S
 
 @Suite("DOT diagrams")
 struct DotTests {
-    @Test(arguments: DiagramKind.classKinds)
-    func digraphIsWellFormedAndDrawsTheModelsEdges(_ kind: DiagramKind) {
-        let (problems, edges) = checkDot(renderDiagram(kind, format: .dot))
-        #expect(problems.isEmpty, "\(problems)")
-        let expected = ClassGraph.of(kind).edges.map {
-            "\($0.child) -> \($0.parent) \($0.relation.rawValue)"
-        }
-        #expect(edges.map { "\($0.0) -> \($0.1) \($0.2)" } == expected)
-    }
-
     @Test func lifecycleDigraphIsWellFormed() {
         let (problems, edges) = checkDot(renderLifecycle(phases: sampleLifecycle(), format: .dot))
         #expect(problems.isEmpty, "\(problems)")
@@ -1241,6 +1090,38 @@ struct DotTests {
     @Test func theCheckerRejectsBrokenDot() {
         #expect(!checkDot("digraph x {\n    a -> b;\n}\n").problems.isEmpty)
         #expect(!checkDot("digraph x {\n    a [label=\"{a}\"];\n").problems.isEmpty)
+    }
+}
+
+// MARK: - Mermaid and DOT
+
+/// An edge as the text formats' checkers give it back: "child -> parent relation".
+private func edgeText(_ edge: ClassEdge) -> String {
+    "\(edge.child) -> \(edge.parent) \(edge.relation.rawValue)"
+}
+
+/// A class diagram in `format` as its checker reads it back: the problems, and the edges.
+private func readBack(_ text: String, as format: DiagramFormat) -> (problems: [String], edges: [String]) {
+    switch format {
+    case .mermaid:
+        let (problems, edges) = checkMermaidClassDiagram(text)
+        return (problems, edges.map(edgeText))
+    case .dot:
+        let (problems, edges) = checkDot(text)
+        return (problems, edges.map { "\($0.0) -> \($0.1) \($0.2)" })
+    case .ascii:
+        return (["the ASCII drawing is read back by readAscii"], [])
+    }
+}
+
+@Suite("Class diagrams in Mermaid and DOT")
+struct TextDiagramTests {
+    /// Each follows its format's grammar and draws exactly the model's edges, in its order.
+    @Test(arguments: DiagramKind.classKinds, [DiagramFormat.mermaid, .dot])
+    func drawsTheModelsEdges(_ kind: DiagramKind, _ format: DiagramFormat) {
+        let (problems, edges) = readBack(renderDiagram(kind, format: format), as: format)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(edges == ClassGraph.of(kind).edges.map(edgeText))
     }
 }
 

@@ -107,8 +107,10 @@ let portSources: String = {
     return path
 }()
 
-@Suite("Line numbers against CPython 3.13")
-struct LineNumberTests {
+/// The port's sources read against CPython 3.13's socketserver.py: the line numbers here, the
+/// comments' words in OwnWordsTests.swift.
+@Suite("The port against CPython 3.13")
+struct PortAgainstCPythonTests {
     @Test("every Python: tag and traced(line:) names the line CPython defines it at", .timeLimit(.minutes(1)))
     func everyLine() throws {
         guard let (claims, python) = try portAgainstCPython(lineClaims, moreThan: 200, script: definitionsScript, for: "the line-number map")

@@ -71,6 +71,11 @@ func raisedLine(_ body: () throws -> Void) -> String? {
     }
 }
 
+/// The exception line of reading `attribute` of a `type` object that has no such attribute.
+func noAttributeLine(_ type: String, _ attribute: String) -> String {
+    "AttributeError: '\(type)' object has no attribute '\(attribute)'"
+}
+
 /// The text before the object's address in a repr: "ValueError: Invalid file object: <".
 func beforeRepr(_ line: String?) -> String? {
     guard let line, let start = line.firstIndex(of: "<") else { return line }
@@ -143,10 +148,7 @@ final class NoGetRequestServer: BaseServer, @unchecked Sendable {
 
 @Suite("A plain BaseServer", .serialized)
 struct PlainBaseServerTests {
-    static let socketLine = "AttributeError: 'BaseServer' object has no attribute 'socket'"
-    static let bareSocketLine = "AttributeError: 'BareServer' object has no attribute 'socket'"
     static let fileObjectLine = "ValueError: Invalid file object: <"
-    static let getRequestLine = "AttributeError: 'NoGetRequestServer' object has no attribute 'get_request'"
 
     /// CPython: `timeout = self.socket.gettimeout()` raises AttributeError; the port trapped
     /// on its nil `socket` (so the port half runs in a fresh process).
@@ -166,7 +168,9 @@ struct PlainBaseServerTests {
                     print(traceback.format_exception_only(e)[-1], end='')
             """, for: "handle_request")
         if let python {
-            #expect(python.lines == [Self.socketLine, Self.bareSocketLine], "\(python.stderr)")
+            #expect(
+                python.lines == [noAttributeLine("BaseServer", "socket"), noAttributeLine("BareServer", "socket")],
+                "\(python.stderr)")
         }
     }
 
@@ -212,7 +216,7 @@ struct PlainBaseServerTests {
             try b.sendall(bytes("x"))
             let server = NoGetRequestServer(.unnamed, BaseRequestHandler.self)
             server.socket = a
-            #expect(raisedLine { try server.handleRequest() } == Self.getRequestLine)
+            #expect(raisedLine { try server.handleRequest() } == noAttributeLine("NoGetRequestServer", "get_request"))
             let python = try CPython.run(
                 """
                 import socketserver, socket, traceback
@@ -228,7 +232,7 @@ struct PlainBaseServerTests {
                     print(traceback.format_exception_only(e)[-1], end='')
                 """, for: "get_request")
             if let python {
-                #expect(python.lines == [Self.getRequestLine], "\(python.stderr)")
+                #expect(python.lines == [noAttributeLine("NoGetRequestServer", "get_request")], "\(python.stderr)")
             }
         }
     }
@@ -236,9 +240,9 @@ struct PlainBaseServerTests {
 
 func plainHandleRequestBody() throws {
     let server = BaseServer(.inet(host: HOST, port: 0), BaseRequestHandler.self)
-    #expect(raisedLine { try server.handleRequest() } == PlainBaseServerTests.socketLine)
+    #expect(raisedLine { try server.handleRequest() } == noAttributeLine("BaseServer", "socket"))
     let bare = BareServer(.inet(host: HOST, port: 0), BaseRequestHandler.self)
-    #expect(raisedLine { try bare.handleRequest() } == PlainBaseServerTests.bareSocketLine)
+    #expect(raisedLine { try bare.handleRequest() } == noAttributeLine("BareServer", "socket"))
 }
 
 // MARK: - 2. Socket methods on a datagram request
@@ -290,11 +294,8 @@ final class NoDelayLoggingStreamHandler: StreamRequestHandler {
 
 @Suite("A stream handler on a datagram server", .serialized)
 struct StreamHandlerOnDatagramServerTests {
-    static let recvLine = "AttributeError: 'tuple' object has no attribute 'recv'"
-    static let sendallLine = "AttributeError: 'tuple' object has no attribute 'sendall'"
-    static let makefileLine = "AttributeError: 'tuple' object has no attribute 'makefile'"
-    static let settimeoutLine = "AttributeError: 'tuple' object has no attribute 'settimeout'"
-    static let setsockoptLine = "AttributeError: 'tuple' object has no attribute 'setsockopt'"
+    /// A datagram request is a (bytes, socket) tuple: it has none of a socket's methods.
+    static let recvLine = noAttributeLine("tuple", "recv")
 
     /// Two clients send a datagram each; handle_request twice. Each datagram reaches
     /// handle_error with its own client's address and CPython's AttributeError: no handler reads
@@ -370,7 +371,7 @@ struct StreamHandlerOnDatagramServerTests {
         try b.sendall(bytes("someone else's"))
         let request = Request.datagram(bytes("mine"), a)
         #expect(raisedLine { _ = try request.recv(1024) } == Self.recvLine)
-        #expect(raisedLine { try request.sendall(bytes("reply")) } == Self.sendallLine)
+        #expect(raisedLine { try request.sendall(bytes("reply")) } == noAttributeLine("tuple", "sendall"))
         #expect(text(try a.recv(100, CInt(MSG_DONTWAIT))) == "someone else's", "the datagram is still queued")
         let python = try CPython.run(
             """
@@ -384,7 +385,7 @@ struct StreamHandlerOnDatagramServerTests {
                     print(traceback.format_exception_only(e)[-1], end='')
             """, for: "Request methods")
         if let python {
-            #expect(python.lines == [Self.recvLine, Self.sendallLine], "\(python.stderr)")
+            #expect(python.lines == [Self.recvLine, noAttributeLine("tuple", "sendall")], "\(python.stderr)")
         }
     }
 
@@ -403,7 +404,7 @@ struct StreamHandlerOnDatagramServerTests {
             "setsockopt": NoDelayLoggingStreamHandler.self,
         ]
         let server = try serveTwoClients(try #require(handlers[firstMethod]))
-        expectTwoClients(server, "AttributeError: 'tuple' object has no attribute '\(firstMethod)'")
+        expectTwoClients(server, noAttributeLine("tuple", firstMethod))
         #expect(server.log.value.isEmpty, "handle never ran")
         let python = try CPython.run(
             """
@@ -429,7 +430,7 @@ struct StreamHandlerOnDatagramServerTests {
         if let python {
             #expect(
                 python.lines
-                    == [Self.makefileLine, Self.settimeoutLine, Self.setsockoptLine].map { "b'from 0\\n' \($0)" },
+                    == ["makefile", "settimeout", "setsockopt"].map { "b'from 0\\n' \(noAttributeLine("tuple", $0))" },
                 "\(python.stderr)")
         }
     }

@@ -1,46 +1,14 @@
 // The mixin design (a mixin is a protocol with its state in a stored object, and each combined
 // class forwards to it in a few lines): every combined class really hands the request
 // to another thread or process, and a user can combine a mixin with a server class of their own
-// in the same few lines, as `class S(ThreadingMixIn, MyServer): pass` does in Python.
+// in the same few lines, as `class S(ThreadingMixIn, MyServer): pass` does in Python. The
+// user's combinations here are those of CPython's own test, ThreadingErrorTestServer and
+// ForkingErrorTestServer over BaseErrorTestServer (test_socketserver.swift).
 import Glibc
 import SocketServer
 import Sockets
 import TestSupport
 import Testing
-
-/// A user's server class: rejects nothing, but counts what it verified.
-class CountingServer: TCPServer, @unchecked Sendable {
-    var verified = 0
-    override func verifyRequest(_ request: Request, _ clientAddress: SocketAddress) throws -> Bool {
-        verified += 1
-        return try super.verifyRequest(request, clientAddress)
-    }
-}
-
-/// `class ThreadingCountingServer(ThreadingMixIn, CountingServer): pass`, the Swift way.
-final class ThreadingCountingServer: CountingServer, ThreadingMixIn, @unchecked Sendable {
-    let threadingMixIn = ThreadingMixInState()
-    func processRequestThread(_ request: Request, _ clientAddress: SocketAddress) throws {
-        try threadingProcessRequestThread(request, clientAddress)
-    }
-    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
-        try threadingProcessRequest(request, clientAddress)
-    }
-    override func serverClose() throws { try threadingServerClose { try super.serverClose() } }
-}
-
-/// `class ForkingCountingServer(ForkingMixIn, CountingServer): pass`, the Swift way.
-final class ForkingCountingServer: CountingServer, ForkingMixIn, @unchecked Sendable {
-    let forkingMixIn = ForkingMixInState()
-    override class var timeout: Double? { ForkingMixInState.timeout }
-    func collectChildren(blocking: Bool) throws { try forkingCollectChildren(blocking: blocking) }
-    override func handleTimeout() throws { try forkingHandleTimeout() }
-    override func serviceActions() throws { try forkingServiceActions() }
-    override func processRequest(_ request: Request, _ clientAddress: SocketAddress) throws {
-        try forkingProcessRequest(request, clientAddress)
-    }
-    override func serverClose() throws { try forkingServerClose { try super.serverClose() } }
-}
 
 /// Replies with where it ran: the process id and the thread, as text.
 final class WhereHandler: BaseRequestHandler {
@@ -98,7 +66,7 @@ func threadedElsewhereBody() throws {
     let here = UInt(bitPattern: Int(bitPattern: pthread_self()))
     let classes: [TCPServer.Type] = [
         ThreadingTCPServer.self, ThreadingUDPServer.self, ThreadingUnixStreamServer.self,
-        ThreadingUnixDatagramServer.self, ThreadingCountingServer.self,
+        ThreadingUnixDatagramServer.self, ThreadingErrorTestServer.self,
     ]
     try serveOneEach(classes) { type, _, served in
         #expect(served.pid == getpid(), "\(type)")
@@ -109,7 +77,7 @@ func threadedElsewhereBody() throws {
 func forkedElsewhereBody() throws {
     let classes: [TCPServer.Type] = [
         ForkingTCPServer.self, ForkingUDPServer.self, ForkingUnixStreamServer.self,
-        ForkingUnixDatagramServer.self, ForkingCountingServer.self,
+        ForkingUnixDatagramServer.self, ForkingErrorTestServer.self,
     ]
     try serveOneEach(classes) { type, server, served in
         #expect(served.pid > 0 && served.pid != getpid(), "\(type) served in this process")
@@ -119,6 +87,21 @@ func forkedElsewhereBody() throws {
 
 @Suite("MixIn composition", .serialized)
 struct MixInCompositionTests {
+    @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))
+    func ownClass() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let server = try ThreadingErrorTestServer(.inet(host: HOST, port: 0), BadHandler.self)
+        defer { try? server.serverClose() }
+        server.logPath = dir.file("log")
+        #expect(server.daemonThreads == false && server.blockOnClose == true)
+        try connectAndClose(server.serverAddress)
+        try server.handleRequest()
+        server.waitDone()  // the combination's own shutdown_request ran
+        #expect(readFile(server.logPath) == "Handler called\nError handled\n", "the user's handle_error ran")
+        #expect(server._threads is _Threads, "process_request made the instance's thread list")
+    }
+
     static let tests = [
         FreshProcessTest("every threading class, and a user's own combination, serves on another thread", threadedElsewhereBody),
         FreshProcessTest("every forking class, and a user's own combination, serves in a child process", forkedElsewhereBody),
@@ -127,15 +110,5 @@ struct MixInCompositionTests {
     @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
     func inFreshProcess(_ name: String) async {
         await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: MixInCompositionTests.tests) }
-    }
-
-    @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))
-    func ownClass() throws {
-        let server = try ThreadingCountingServer(.inet(host: HOST, port: 0), WhereHandler.self)
-        defer { try? server.serverClose() }
-        #expect(server.daemonThreads == false && server.blockOnClose == true)
-        _ = try whereServed(server)
-        #expect(server.verified == 1, "the user's verify_request ran")
-        #expect(server._threads is _Threads, "process_request made the instance's thread list")
     }
 }

@@ -115,8 +115,7 @@ func commentBlocks(in folder: String) -> [CommentBlock] {
     return blocks
 }
 
-@Suite("The port's comments against CPython 3.13's words")
-struct OwnWordsTests {
+extension PortAgainstCPythonTests {
     @Test("no sentence of socketserver.py's docstrings or comments is copied into a comment", .timeLimit(.minutes(1)))
     func ownWords() throws {
         guard let (blocks, python) = try portAgainstCPython(commentBlocks, moreThan: 150, script: sentencesScript, for: "the port's own words")
@@ -129,7 +128,7 @@ struct OwnWordsTests {
                 copied.append("\(block.place): \"\(sentence)\"")
             }
         }
-        print("OwnWordsTests: \(copied.count) of CPython's \(sentences.count) sentences appear in the port's \(blocks.count) comment blocks")
+        print("the port's own words: \(copied.count) of CPython's \(sentences.count) sentences appear in the port's \(blocks.count) comment blocks")
         #expect(copied.isEmpty, "sentences of socketserver.py copied into comments:\n\(copied.joined(separator: "\n"))")
     }
 }

@@ -1,5 +1,6 @@
-// `_ServerSelector` may be replaced, as the module global may be in Python: each
-// handle_request() and serve_forever() makes its selector from the class set when it starts.
+// `_ServerSelector` is the selector CPython picks on Linux, and it may be replaced, as the
+// module global may be in Python: each handle_request() and serve_forever() makes its selector
+// from the class set when it starts.
 import SocketServer
 import Sockets
 import TestSupport
@@ -7,6 +8,12 @@ import Testing
 
 @Suite("_ServerSelector", .serialized)
 struct ServerSelectorTests {
+    /// On Linux CPython picks `selectors.PollSelector` (select.poll exists).
+    @Test("_ServerSelector is PollSelector")
+    func serverSelector() {
+        #expect(ObjectIdentifier(_ServerSelector) == ObjectIdentifier(PollSelector.self))
+    }
+
     /// In a fresh process: the class is process-wide, and other tests' servers must keep poll.
     @Test("handle_request() and serve_forever() wait with the class _ServerSelector names", .timeLimit(.minutes(1)))
     func replaceable() async {

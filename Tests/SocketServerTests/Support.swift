@@ -276,6 +276,14 @@ final class MyForkingUnixDatagramServer: ForkingUnixDatagramServer, @unchecked S
 enum Examine {
     case stream, datagram
 
+    /// The handler that answers such a client: it echoes the line.
+    var handler: BaseRequestHandler.Type {
+        switch self {
+        case .stream: MyStreamHandler.self
+        case .datagram: MyDatagramHandler.self
+        }
+    }
+
     func callAsFunction(_ family: CInt, _ address: SocketAddress, _ dir: TempDir, _ round: Int) throws {
         switch self {
         case .stream: try streamExamine(family, address, dir, round)
@@ -285,21 +293,20 @@ enum Examine {
 }
 
 /// run_server's servers (test_socketserver.py's MyServer over each concrete class), by the
-/// Python name of the class, with the handler of their kind and how a client checks them.
-let runServerClasses: [(name: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = [
-    ("TCPServer", MyTCPServer.self, MyStreamHandler.self, .stream),
-    ("ThreadingTCPServer", MyThreadingTCPServer.self, MyStreamHandler.self, .stream),
-    ("ForkingTCPServer", MyForkingTCPServer.self, MyStreamHandler.self, .stream),
-    ("UnixStreamServer", MyUnixStreamServer.self, MyStreamHandler.self, .stream),
-    ("ThreadingUnixStreamServer", MyThreadingUnixStreamServer.self, MyStreamHandler.self, .stream),
-    ("ForkingUnixStreamServer", MyForkingUnixStreamServer.self, MyStreamHandler.self, .stream),
-    ("UDPServer", MyUDPServer.self, MyDatagramHandler.self, .datagram),
-    ("ThreadingUDPServer", MyThreadingUDPServer.self, MyDatagramHandler.self, .datagram),
-    ("ForkingUDPServer", MyForkingUDPServer.self, MyDatagramHandler.self, .datagram),
-    ("UnixDatagramServer", MyUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-    ("ThreadingUnixDatagramServer", MyThreadingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-    ("ForkingUnixDatagramServer", MyForkingUnixDatagramServer.self, MyDatagramHandler.self, .datagram),
-]
+/// Python name of the class (MyX subclasses X), with the handler of their socket type and how
+/// a client checks them.
+let runServerClasses: [(name: String, server: TCPServer.Type, handler: BaseRequestHandler.Type, examine: Examine)] = {
+    let servers: [TCPServer.Type] = [
+        MyTCPServer.self, MyThreadingTCPServer.self, MyForkingTCPServer.self,
+        MyUnixStreamServer.self, MyThreadingUnixStreamServer.self, MyForkingUnixStreamServer.self,
+        MyUDPServer.self, MyThreadingUDPServer.self, MyForkingUDPServer.self,
+        MyUnixDatagramServer.self, MyThreadingUnixDatagramServer.self, MyForkingUnixDatagramServer.self,
+    ]
+    return servers.map { server in
+        let examine: Examine = server.socketType == Sockets.SOCK_DGRAM ? .datagram : .stream
+        return (String(String(describing: server).dropFirst("My".count)), server, examine.handler, examine)
+    }
+}()
 
 /// Python: pickaddr(proto): ("localhost", 0), or a fresh Unix path.
 func pickaddr(_ family: CInt, _ dir: TempDir) -> SocketAddress {

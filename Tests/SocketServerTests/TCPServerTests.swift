@@ -60,20 +60,29 @@ func isListening(_ sock: Socket) throws -> Bool {
 
 @Suite("TCPServer setup", .serialized)
 struct TCPServerSetupTests {
-    /// allow_reuse_address sets Sockets.SO_REUSEADDR before bind; the default does not.
+    /// The class attributes' defaults are CPython's.
+    @Test("request_queue_size is 5 and max_packet_size 8192 unless a class says otherwise")
+    func classDefaults() {
+        #expect(TCPServer.requestQueueSize == 5)
+        #expect(UDPServer.maxPacketSize == 8192)
+    }
+
+    /// allow_reuse_address sets Sockets.SO_REUSEADDR before bind; the default does not, nor
+    /// UDPServer's (which turns allow_reuse_port off too).
     @Test("allow_reuse_address sets Sockets.SO_REUSEADDR", .timeLimit(.minutes(1)))
     func reuseAddress() throws {
-        let plain = try TCPServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
-        defer { try? plain.serverClose() }
-        #expect(try plain.socket.getsockopt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR) == 0)
-        let reusing = try ReuseAddressServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
-        defer { try? reusing.serverClose() }
-        #expect(reusing.allowReuseAddress)
-        #expect(try reusing.socket.getsockopt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR) != 0)
-        let udp = try UDPServer(.inet(host: HOST, port: 0), DatagramRequestHandler.self)
-        defer { try? udp.serverClose() }
+        let servers: [(server: TCPServer.Type, handler: BaseRequestHandler.Type, reuses: Bool)] = [
+            (TCPServer.self, StreamRequestHandler.self, false),
+            (ReuseAddressServer.self, StreamRequestHandler.self, true),
+            (UDPServer.self, DatagramRequestHandler.self, false),
+        ]
+        for (serverClass, handler, reuses) in servers {
+            let server = try serverClass.init(.inet(host: HOST, port: 0), handler)
+            defer { try? server.serverClose() }
+            #expect(server.allowReuseAddress == reuses, "\(serverClass)")
+            #expect((try server.socket.getsockopt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR) != 0) == reuses, "\(serverClass)")
+        }
         #expect(!UDPServer.allowReuseAddress && !UDPServer.allowReusePort)
-        #expect(try udp.socket.getsockopt(Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR) == 0)
     }
 
     /// allow_reuse_port sets Sockets.SO_REUSEPORT: two such servers may bind the same port.
@@ -93,7 +102,6 @@ struct TCPServerSetupTests {
     /// request_queue_size is what server_activate passes to listen().
     @Test("request_queue_size is passed to listen", .timeLimit(.minutes(1)))
     func requestQueueSize() throws {
-        #expect(TCPServer.requestQueueSize == 5)
         let server = try BacklogServer(.inet(host: HOST, port: 0), StreamRequestHandler.self)
         defer { try? server.serverClose() }
         #expect(server.requestQueueSize == 17)
@@ -364,7 +372,6 @@ struct UDPServerTests {
     /// Datagrams longer than max_packet_size are silently truncated (8192 by default).
     @Test("datagrams are truncated at max_packet_size", .timeLimit(.minutes(1)))
     func truncation() throws {
-        #expect(UDPServer.maxPacketSize == 8192)
         let server = try RecordingUDPServer(.inet(host: HOST, port: 0), UDPHandler.self)
         defer { try? server.serverClose() }
         #expect(server.maxPacketSize == 8192)

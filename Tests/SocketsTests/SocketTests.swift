@@ -33,10 +33,8 @@ struct SocketTests {
 
     @Test("UDP sendto/recvfrom, truncation at bufsize")
     func udp() throws {
-        let s = try Socket(AF_INET, SOCK_DGRAM)
+        let (s, addr) = try loopbackSocket(SOCK_DGRAM)
         defer { try? s.close() }
-        try s.bind(.inet(host: "127.0.0.1", port: 0))
-        let addr = try s.getsockname()
         let c = try Socket(AF_INET, SOCK_DGRAM)
         defer { try? c.close() }
         #expect(try c.sendto(b("0123456789"), addr) == 10)
@@ -172,9 +170,8 @@ struct SocketTests {
 
     @Test("connect refused is ConnectionRefusedError")
     func refused() throws {
-        let probe = try Socket()
-        try probe.bind(.inet(host: "127.0.0.1", port: 0))
-        let port = try probe.getsockname().port!
+        let (probe, address) = try loopbackSocket(SOCK_STREAM)
+        let port = address.port!
         try probe.close()
         let c = try Socket()
         defer { try? c.close() }

@@ -28,12 +28,24 @@ final class TestThread: @unchecked Sendable {
     func join() { pthread_join(thread, nil) }
 }
 
+/// A socket of `type` bound to an ephemeral port of 127.0.0.1, and the address it got.
+/// Caller closes it.
+func loopbackSocket(_ type: CInt) throws -> (Socket, SocketAddress) {
+    let s = try Socket(AF_INET, type)
+    do {
+        try s.bind(.inet(host: "127.0.0.1", port: 0))
+        return (s, try s.getsockname())
+    } catch {
+        try? s.close()
+        throw error
+    }
+}
+
 /// A listening TCP socket on 127.0.0.1 with an ephemeral port.
 func tcpListener() throws -> (Socket, Int) {
-    let l = try Socket(AF_INET, SOCK_STREAM)
-    try l.bind(.inet(host: "127.0.0.1", port: 0))
+    let (l, address) = try loopbackSocket(SOCK_STREAM)
     try l.listen(8)
-    return (l, try l.getsockname().port!)
+    return (l, address.port!)
 }
 
 /// A connected TCP pair over 127.0.0.1: (client, server side). Caller closes both.

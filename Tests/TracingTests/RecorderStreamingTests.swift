@@ -210,10 +210,9 @@ struct RecorderBackpressureTests {
     }
 }
 
-/// The tests that fork run in a fresh process each (an exit test): a child forked beside the
-/// other suites' threads could wait for ever for a runtime lock one of them held.
-@Suite("Recorder streaming forks", .serialized, .timeLimit(.minutes(1)))
-struct RecorderStreamingForkTests {
+/// The streaming tests that fork: rows of RecorderForkTests (RecorderTests.swift), which runs
+/// every recorder test that forks in a fresh process.
+extension RecorderForkTests {
     /// One turn of a forking server: the child announces `finish_request`, then reports (unless
     /// `reports` is false) and exits.
     static func forkingTurn(_ recorder: Recorder, _ server: TraceTarget, reports: Bool = true) -> Int32 {
@@ -221,12 +220,9 @@ struct RecorderStreamingForkTests {
         acceptTurn(recorder, on: server, as: "ForkingTCPServer") {
             traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "ForkingTCPServer") {
                 let token = recorder.processWillFork()
-                let pid = Glibc.fork()
-                if pid == 0 {
-                    let recorder = recorder.childDidStart(inherited: token)
-                    traceCall(recorder, "BaseServer.finish_request", line: 360, on: server, as: "ForkingTCPServer")
-                    if reports { recorder.childWillExit(status: 0) }
-                    Glibc._exit(0)
+                let pid = forkChild(recorder, inherited: token, reports: reports) { childRecorder in
+                    traceCall(childRecorder, "BaseServer.finish_request", line: 360, on: server, as: "ForkingTCPServer")
+                    return 0
                 }
                 recorder.processDidFork(child: pid, inherited: token)
                 child = pid
@@ -234,16 +230,6 @@ struct RecorderStreamingForkTests {
             }
         }
         return child
-    }
-
-    static let tests = [
-        FreshProcessTest("a forked request is handed out once its child has reported", forkedRequestBody),
-        FreshProcessTest("a child that dies without a report does not hold its request back", childWithoutReportBody),
-    ]
-
-    @Test("in a fresh process", arguments: tests.map(\.name))
-    func inFreshProcess(_ name: String) async {
-        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: RecorderStreamingForkTests.tests) }
     }
 
     static func forkedRequestBody() throws {

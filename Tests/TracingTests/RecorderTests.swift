@@ -13,6 +13,24 @@ import Testing
 /// A receiver for synthetic calls (the class a trace shows is passed by name).
 final class TraceTarget: Sendable {}
 
+/// Forks as a forking server does under the seam, with the `token` of `processWillFork()`: the
+/// child records through the recorder it starts from the token, runs `body` with it, reports
+/// the exit status `body` returns (unless `reports` is false) and exits with it at once. The
+/// parent gets the child's pid.
+func forkChild(
+    _ recorder: any TraceRecorder, inherited token: any Sendable, reports: Bool = true,
+    _ body: (any TraceRecorder) -> Int32
+) -> Int32 {
+    let pid = Glibc.fork()
+    if pid == 0 {
+        let child = recorder.childDidStart(inherited: token)
+        let status = body(child)
+        if reports { child.childWillExit(status: status) }
+        Glibc._exit(status)
+    }
+    return pid
+}
+
 /// Announces one call the way the port does: a frame of `function` (nil at a call site, where
 /// only `method` is known), ended with `returns` or `raising` after `body`.
 func traceCall(
@@ -83,10 +101,13 @@ func exitedCleanly(_ status: Int32?) -> Bool {
 
 @Suite("Recorder calls", .timeLimit(.minutes(1)))
 struct RecorderCallTests {
+    // Each test has an instance of its own: a fresh recorder, and the objects it is told of.
+    let recorder = Recorder()
+    let server = TraceTarget()
+    let handler = TraceTarget()
+
     @Test("a body names the call site of the same method on the same receiver")
     func mergeRule() {
-        let recorder = Recorder()
-        let handler = TraceTarget()
         let call = TraceCall(
             function: nil, method: "handle", swift: "handle()", line: nil,
             receiver: ObjectIdentifier(handler), receiverClass: "EchoHandler", detail: "")
@@ -112,8 +133,6 @@ struct RecorderCallTests {
 
     @Test("another receiver, another method or a named frame opens a new frame")
     func mergeNeedsSameSite() {
-        let recorder = Recorder()
-        let server = TraceTarget()
         let other = TraceTarget()
         func site(_ method: String, _ receiver: AnyObject) -> TraceCall {
             TraceCall(
@@ -145,8 +164,6 @@ struct RecorderCallTests {
 
     @Test("an override that does not call super is named by the receiver's class")
     func overrideWithoutSuper() {
-        let recorder = Recorder()
-        let handler = TraceTarget()
         traceCall(recorder, nil, method: "handle", on: handler, as: "MyHandler", "", returns: "None")
         traceCall(
             recorder, nil, method: "verify_request", on: handler, as: "MyServer", returns: "False")
@@ -159,8 +176,6 @@ struct RecorderCallTests {
 
     @Test("a raise ends the frame with the exception line")
     func raise() {
-        let recorder = Recorder()
-        let handler = TraceTarget()
         traceCall(
             recorder, "BaseRequestHandler.__init__", line: 755, on: handler, as: "EchoHandler",
             raising: "ValueError: boom"
@@ -175,8 +190,6 @@ struct RecorderCallTests {
 
     @Test("get_request starts a request that lasts until the enclosing frame ends")
     func requestIDs() {
-        let recorder = Recorder()
-        let server = TraceTarget()
         for _ in 1...2 {
             traceCall(recorder, "BaseServer.service_actions", line: 257, on: server, as: "TCPServer")
             acceptTurn(recorder, on: server, as: "TCPServer", request: "(s, a)") {
@@ -201,15 +214,12 @@ struct RecorderCallTests {
 
     @Test("a failed get_request starts no request")
     func failedGetRequest() {
-        let recorder = Recorder()
-        let server = TraceTarget()
         acceptTurn(recorder, on: server, as: "TCPServer", raising: "OSError: x")
         #expect(recorder.recording().events.allSatisfy { $0.request == nil })
     }
 
     @Test("an end without a frame is ignored")
     func unbalancedEnd() {
-        let recorder = Recorder()
         recorder.end(.returned("None"))
         traceCall(recorder, "A.f", line: 1, on: TraceTarget(), as: "A")
         recorder.end(.returned("None"))
@@ -373,6 +383,9 @@ struct RecorderForkTests {
         FreshProcessTest("a forked child's events reach the parent's recording under P1", forkBody),
         FreshProcessTest("a child's own child reports to the same spool as P1.1", grandchildBody),
         FreshProcessTest("a child starts recording although a flush held the forking thread's journal at the fork", heldJournalBody),
+        // Streaming (RecorderStreamingTests.swift)
+        FreshProcessTest("a forked request is handed out once its child has reported", forkedRequestBody),
+        FreshProcessTest("a child that dies without a report does not hold its request back", childWithoutReportBody),
     ]
 
     @Test("in a fresh process", arguments: tests.map(\.name))
@@ -388,15 +401,12 @@ struct RecorderForkTests {
             traceCall(recorder, nil, method: "process_request", on: server, as: "ForkingTCPServer") {
                 traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "ForkingTCPServer") {
                     let token = recorder.processWillFork()
-                    let pid = Glibc.fork()
-                    if pid == 0 {
-                        let child = recorder.childDidStart(inherited: token)
+                    let pid = forkChild(recorder, inherited: token) { child in
                         traceCall(child, nil, method: "finish_request", on: server, as: "ForkingTCPServer") {
                             traceCall(child, "BaseServer.finish_request", line: 360, on: server, as: "ForkingTCPServer", "x=\u{1B}")
                         }
                         traceCall(child, "TCPServer.shutdown_request", line: 508, on: server, as: "ForkingTCPServer")
-                        child.childWillExit(status: 3)
-                        Glibc._exit(3)
+                        return 3
                     }
                     childPid = pid
                     recorder.processDidFork(child: pid, inherited: token)
@@ -449,12 +459,9 @@ struct RecorderForkTests {
             }
             try! holder.start()
             #expect(holding.wait(10))
-            let pid = Glibc.fork()
-            if pid == 0 {
-                let child = recorder.childDidStart(inherited: token)
+            let pid = forkChild(recorder, inherited: token) { child in
                 traceCall(child, "BaseServer.finish_request", line: 360, on: server, as: "S")
-                child.childWillExit(status: 0)
-                Glibc._exit(0)
+                return 0
             }
             let status = waitForChild(pid, seconds: 10)
             #expect(status != nil, "the child (pid \(pid)) was stuck and had to be killed")
@@ -471,24 +478,18 @@ struct RecorderForkTests {
         let server = TraceTarget()
         traceCall(recorder, "ForkingMixIn.process_request", line: 610, on: server, as: "S") {
             let token = recorder.processWillFork()
-            let pid = Glibc.fork()
-            if pid == 0 {
-                let child = recorder.childDidStart(inherited: token)
+            let pid = forkChild(recorder, inherited: token) { child in
                 var status: Int32 = 0
                 traceCall(child, "ForkingMixIn.process_request", line: 610, on: server, as: "S") {
                     let inner = child.processWillFork()
-                    let grandchild = Glibc.fork()
-                    if grandchild == 0 {
-                        let recorder = child.childDidStart(inherited: inner)
+                    let grandchild = forkChild(child, inherited: inner) { recorder in
                         traceCall(recorder, "BaseServer.finish_request", line: 360, on: server, as: "S")
-                        recorder.childWillExit(status: 0)
-                        Glibc._exit(0)
+                        return 0
                     }
                     child.processDidFork(child: grandchild, inherited: inner)
                     status = exitedCleanly(waitForChild(grandchild)) ? 0 : 1
                 }
-                child.childWillExit(status: status)
-                Glibc._exit(status)
+                return status
             }
             recorder.processDidFork(child: pid, inherited: token)
             #expect(exitedCleanly(waitForChild(pid)))
@@ -523,15 +524,12 @@ struct RecorderForkTests {
         var failures = 0
         for _ in 0..<1000 {
             let token = recorder.processWillFork()
-            let pid = Glibc.fork()
-            if pid == 0 {
-                let child = recorder.childDidStart(inherited: token)
+            let pid = forkChild(recorder, inherited: token) { child in
                 traceCall(child, "BaseServer.finish_request", line: 360, on: server, as: "S") {
                     traceCall(child, "BaseRequestHandler.handle", line: 790, on: server, as: "S")
                 }
                 traceCall(child, "BaseServer.shutdown_request", line: 364, on: server, as: "S")
-                child.childWillExit(status: 0)
-                Glibc._exit(0)
+                return 0
             }
             #expect(pid > 0)
             guard pid > 0 else { break }

@@ -6,6 +6,7 @@ import Glibc
 import SocketServer
 import Sockets
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Tracing
@@ -203,10 +204,11 @@ struct ViewTests {
         #expect(render(first, as: .tree, color: true) == render(second, as: .tree, color: true))
     }
 
+    /// The deterministic tree of the scenario is Golden/synthetic-tree.txt.
     @Test("the tree shows lanes, classes, lines, results, raises and spawns")
     func treeContent() throws {
         let tree = renderTree(try SyntheticScenario.record())
-        #expect(tree == Self.expectedTree + "\n")
+        #expect(tree == goldenText("synthetic-tree.txt"))
     }
 
     @Test("tree lines fit 120 columns and carry no escape codes unless colour is asked for")
@@ -374,86 +376,4 @@ struct ViewTests {
         let jsonl = renderJSONL(recording)
         #expect(jsonl.contains("\"pid\":\(getpid())"))
     }
-
-    /// The deterministic tree of the scenario.
-    static let expectedTree = #"""
-        P0 T0  __init__  TCPServer  :450  server_address=('127.0.0.1', 0), RequestHandlerClass=EchoHandler
-        P0 T0    __init__  BaseServer  :203  server_address=('127.0.0.1', 0)
-        P0 T0    server_bind  TCPServer  :463  server_address=('127.0.0.1', 0)
-        P0 T0    server_activate  TCPServer  :476  request_queue_size=5
-        P0 T0  ⇢ T1 Thread-1 (serve_forever)
-        P0 T1    serve_forever  BaseServer  :218  poll_interval=0.5
-        P0 T1      fileno  TCPServer  :492  → FD1
-        P0 T1      service_actions  BaseServer  :257
-        P0 T1      _handle_request_noblock  BaseServer  :305
-        P0 T1        get_request  TCPServer  :500  → (<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=('127.0.0.1', POR…
-        P0 T1        verify_request  BaseServer  :335  request=<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=…  → True
-        P0 T1        process_request  ThreadingMixIn  :698  request=<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=('1…
-        P0 T1          append  _Threads  :644  thread=<Thread(Thread-2 (process_request_thread), initial)>
-        P0 T1            reap  _Threads  :658
-        P0 T1          ⇢ T2 Thread-2 (process_request_thread)
-        P0 T2            process_request_thread  ThreadingMixIn  :685  request=<socket.socket fd=FD2, family=2, type=1, proto=0…
-        P0 T2              finish_request  BaseServer  :360  request=<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=('…
-        P0 T2                __init__  BaseRequestHandler  :755  request=<socket.socket fd=FD2, family=2, type=1, proto=0, ladd…
-        P0 T2                  setup  StreamRequestHandler  :798
-        P0 T2                  handle  EchoHandler  data=b'hi \x1b[2J\u202e'
-        P0 T2                  finish  StreamRequestHandler  :812
-        P0 T2              shutdown_request  TCPServer  :508  request=<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=(…
-        P0 T2                close_request  TCPServer  :518  request=<socket.socket fd=FD2, family=2, type=1, proto=0, laddr=('…
-        P0 T1      service_actions  BaseServer  :257
-        P0 T1      _handle_request_noblock  BaseServer  :305
-        P0 T1        get_request  TCPServer  :500  → (<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=('127.0.0.1', POR…
-        P0 T1        verify_request  BaseServer  :335  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=…  → True
-        P0 T1        process_request  ThreadingMixIn  :698  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=('1…
-        P0 T1          append  _Threads  :644  thread=<Thread(Thread-3 (process_request_thread), initial)>
-        P0 T1            reap  _Threads  :658
-        P0 T1          ⇢ T3 Thread-3 (process_request_thread)
-        P0 T3            process_request_thread  ThreadingMixIn  :685  request=<socket.socket fd=FD3, family=2, type=1, proto=0…
-        P0 T3              finish_request  BaseServer  :360  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=('…
-        P0 T3                __init__  BaseRequestHandler  :755  request=<socket.socket fd=FD3, family=2, type=1, proto=0, ladd…
-        P0 T3                  setup  StreamRequestHandler  :798
-        P0 T3                  handle  EchoHandler  data=b'hi \x1b[2J\u202e'  ✗ ValueError: boom
-        P0 T3                  finish  StreamRequestHandler  :812
-        P0 T3                ✗ ValueError: boom
-        P0 T3              ✗ ValueError: boom
-        P0 T3              handle_error  BaseServer  :372  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=('12…
-        P0 T3              shutdown_request  TCPServer  :508  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=(…
-        P0 T3                close_request  TCPServer  :518  request=<socket.socket fd=FD3, family=2, type=1, proto=0, laddr=('…
-        P0 T1      service_actions  BaseServer  :257
-        P0 T1      _handle_request_noblock  BaseServer  :305
-        P0 T1        get_request  TCPServer  :500  → (<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=('127.0.0.1', POR…
-        P0 T1        verify_request  BaseServer  :335  request=<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=…  → True
-        P0 T1        process_request  ThreadingMixIn  :698  request=<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=('1…
-        P0 T1          append  _Threads  :644  thread=<Thread(Thread-4 (process_request_thread), initial)>
-        P0 T1            reap  _Threads  :658
-        P0 T1          ⇢ T4 Thread-4 (process_request_thread)
-        P0 T4            process_request_thread  ThreadingMixIn  :685  request=<socket.socket fd=FD4, family=2, type=1, proto=0…
-        P0 T4              finish_request  BaseServer  :360  request=<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=('…
-        P0 T4                __init__  BaseRequestHandler  :755  request=<socket.socket fd=FD4, family=2, type=1, proto=0, ladd…
-        P0 T4                  setup  StreamRequestHandler  :798
-        P0 T4                  handle  EchoHandler  data=b'hi \x1b[2J\u202e'
-        P0 T4                  finish  StreamRequestHandler  :812
-        P0 T4              shutdown_request  TCPServer  :508  request=<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=(…
-        P0 T4                close_request  TCPServer  :518  request=<socket.socket fd=FD4, family=2, type=1, proto=0, laddr=('…
-        P0 T1      service_actions  BaseServer  :257
-        P0 T1      _handle_request_noblock  BaseServer  :305
-        P0 T1        get_request  TCPServer  :500  → (<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('127.0.0.1', POR…
-        P0 T1        verify_request  BaseServer  :335  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=…  → True
-        P0 T1        process_request  ForkingMixIn  :610  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('127…
-        P0 T1          ⇢ P1 fork, os._exit(0)
-        P1 T1            finish_request  BaseServer  :360  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('12…
-        P1 T1              __init__  BaseRequestHandler  :755  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=…
-        P1 T1                setup  StreamRequestHandler  :798
-        P1 T1                handle  EchoHandler
-        P1 T1                finish  StreamRequestHandler  :812
-        P1 T1            shutdown_request  TCPServer  :508  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('1…
-        P1 T1              close_request  TCPServer  :518  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('12…
-        P0 T1          close_request  TCPServer  :518  request=<socket.socket fd=FD5, family=2, type=1, proto=0, laddr=('127.0.…
-        P0 T1      service_actions  BaseServer  :257
-        P0 T0  shutdown  BaseServer  :247
-        P0 T0  server_close  ThreadingMixIn  :708
-        P0 T0    server_close  TCPServer  :484
-        P0 T0    join  _Threads  :654
-        P0 T0      pop_all  _Threads  :650  → [...]
-        """#
 }
