@@ -502,11 +502,6 @@ struct RequestPipelineTests {
 /// a fresh process.
 @Suite("handle_error output", .serialized)
 struct HandleErrorOutputTests {
-    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
-    func inFreshProcess(_ name: String) async {
-        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: HandleErrorOutputTests.tests) }
-    }
-
     static let tests = [
         // CPython prints 40 dashes, "Exception occurred during processing of request from",
         // the address (str of the tuple), the traceback (ending with the exception line), 40
@@ -524,6 +519,11 @@ struct HandleErrorOutputTests {
         // The default handle_error of a real failing request.
         FreshProcessTest("a failing request is reported by the default handle_error", handleErrorEndToEndBody),
     ]
+
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: HandleErrorOutputTests.tests) }
+    }
 }
 
 let dashes = String(repeating: "-", count: 40)

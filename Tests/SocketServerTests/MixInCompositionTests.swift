@@ -87,6 +87,16 @@ func forkedElsewhereBody() throws {
 
 @Suite("MixIn composition", .serialized)
 struct MixInCompositionTests {
+    static let tests = [
+        FreshProcessTest("every threading class, and a user's own combination, serves on another thread", threadedElsewhereBody),
+        FreshProcessTest("every forking class, and a user's own combination, serves in a child process", forkedElsewhereBody),
+    ]
+
+    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
+    func inFreshProcess(_ name: String) async {
+        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: MixInCompositionTests.tests) }
+    }
+
     @Test("a user's combination keeps its own overrides and the mixin's attributes", .timeLimit(.minutes(1)))
     func ownClass() throws {
         let dir = try TempDir()
@@ -100,15 +110,5 @@ struct MixInCompositionTests {
         server.waitDone()  // the combination's own shutdown_request ran
         #expect(readFile(server.logPath) == "Handler called\nError handled\n", "the user's handle_error ran")
         #expect(server._threads is _Threads, "process_request made the instance's thread list")
-    }
-
-    static let tests = [
-        FreshProcessTest("every threading class, and a user's own combination, serves on another thread", threadedElsewhereBody),
-        FreshProcessTest("every forking class, and a user's own combination, serves in a child process", forkedElsewhereBody),
-    ]
-
-    @Test("in a fresh process", .timeLimit(.minutes(1)), arguments: tests.map(\.name))
-    func inFreshProcess(_ name: String) async {
-        await #expect(processExitsWith: .success) { [name] in FreshProcessTest.run(name, of: MixInCompositionTests.tests) }
     }
 }
