@@ -13,21 +13,25 @@ let SOCK_CLOEXEC_FLAG: CInt = CInt(Glibc.SOCK_CLOEXEC.rawValue)
 /// operation polls until its deadline, then throws ``OSError/timedOut``, as CPython's
 /// `sock_call_ex`. Operations on a closed socket throw `OSError(errno: EBADF)`.
 ///
-/// Thread safety: the descriptor, the closed flag, the timeout and the count of open
-/// ``makefile(_:buffering:)`` objects live in one ``Lock``; `family`, `type` and `proto` are
-/// immutable. As in CPython, closing a socket while another thread is blocked on it is the
-/// caller's business.
+/// Thread safety: the descriptor, the timeout, and the closed flag with the count of open
+/// ``makefile(_:buffering:)`` objects are three atomic words (every operation reads the first
+/// two, so a lock here cost two allocations per accepted socket and a lock and unlock per
+/// call); `family`, `type` and `proto` are immutable. As in CPython, closing a socket while
+/// another thread is blocked on it is the caller's business.
 ///
 /// Python: socket.socket (Lib/socket.py)
 public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDescriptorConvertible {
-    private struct State: Sendable {
-        var fd: CInt
-        var closed = false  // Python: _closed
-        var timeout: Double? = nil
-        var ioRefs = 0  // Python: _io_refs
-    }
-
-    private let state: Lock<State>
+    /// The descriptor, -1 once really closed (only ``close()`` sets it, by exchange, so the
+    /// descriptor is closed once).
+    private let descriptor: Atomic<CInt>
+    /// The timeout's bit pattern, or ``blocking`` for `nil` (a timeout is never NaN).
+    private let timeoutBits = Atomic<UInt64>(blocking)
+    private static let blocking = UInt64.max
+    /// `2 × ioRefs + (1 if closed)`, one word so that closing and dropping the last io
+    /// reference each read the other's half in the same atomic step. Python: _closed, _io_refs
+    private let closedAndIORefs = Atomic<Int>(0)
+    private static let closedBit = 1
+    private static let oneIORef = 2
     /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`).
     ///
     /// Python: socket.socket.family (Lib/socket.py)
@@ -52,7 +56,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         self.family = family
         self.type = type
         self.proto = proto
-        self.state = Lock(State(fd: fd))
+        self.descriptor = Atomic(fd)
     }
 
     /// Adopt an open descriptor; the socket starts blocking (timeout `nil`) and owns `fileno`.
@@ -63,12 +67,12 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         self.family = family
         self.type = type
         self.proto = proto
-        self.state = Lock(State(fd: fileno))
+        self.descriptor = Atomic(fileno)
     }
 
     /// Closes a descriptor still open, as CPython's finaliser (without the ResourceWarning).
     deinit {
-        let fd = state.withLock { $0.fd }
+        let fd = descriptor.load(ordering: .acquiring)
         if fd >= 0 { _ = Glibc.close(fd) }
     }
 
@@ -91,7 +95,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     ///
     /// Python: socket.socket.fileno (Lib/socket.py)
     public func fileno() -> CInt {
-        state.withLock { $0.fd }
+        descriptor.load(ordering: .acquiring)
     }
 
     /// Whether ``close()`` was called (the descriptor may stay open while makefile objects
@@ -99,14 +103,15 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     ///
     /// Python: socket.socket._closed (Lib/socket.py)
     public var closed: Bool {
-        state.withLock { $0.closed }
+        closedAndIORefs.load(ordering: .acquiring) & Self.closedBit != 0
     }
 
     /// The descriptor and timeout, or EBADF when closed.
+    @inline(__always)
     private func snapshot() throws(OSError) -> (fd: CInt, timeout: Double?) {
-        let (fd, timeout) = state.withLock { ($0.fd, $0.timeout) }
+        let fd = descriptor.load(ordering: .acquiring)
         if fd < 0 { throw OSError(errno: EBADF) }
-        return (fd, timeout)
+        return (fd, gettimeout())
     }
 
     // MARK: - sock_call_ex
@@ -357,14 +362,10 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     ///
     /// Python: socket.socket.close (Lib/socket.py)
     public func close() throws(OSError) {
-        let fd: CInt = state.withLock { s in
-            s.closed = true
-            guard s.ioRefs <= 0 else { return -1 }
-            // Python: self._real_close()
-            let fd = s.fd
-            s.fd = -1
-            return fd
-        }
+        let before = closedAndIORefs.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing).oldValue
+        guard before < Self.oneIORef else { return }
+        // Python: self._real_close()
+        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
         guard fd >= 0 else { return }
         do throws(OSError) {
             try sys_close(fd)
@@ -378,11 +379,14 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     ///
     /// Python: socket.socket._decref_socketios (Lib/socket.py)
     func _decrefSocketios() throws(OSError) {
-        let closed = state.withLock { s in
-            if s.ioRefs > 0 { s.ioRefs -= 1 }
-            return s.closed
+        var current = closedAndIORefs.load(ordering: .acquiring)
+        while current >= Self.oneIORef {
+            let (exchanged, seen) = closedAndIORefs.compareExchange(
+                expected: current, desired: current - Self.oneIORef, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = seen
         }
-        if closed { try close() }
+        if current & Self.closedBit != 0 { try close() }
     }
 
     /// Set the timeout: `nil` blocking, 0 non-blocking, > 0 seconds per operation.
@@ -397,29 +401,24 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
             if value.isNaN { throw ValueError("Invalid value NaN (not a number)") }
             if value < 0 { throw ValueError("Timeout value out of range") }
         }
-        let fd = state.withLock { s in
-            s.timeout = value
-            return s.fd
-        }
-        Self.setNonBlocking(fd, value != nil)
+        timeoutBits.store(value.map(\.bitPattern) ?? Self.blocking, ordering: .releasing)
+        Self.setNonBlocking(fileno(), value != nil)
     }
 
     /// The timeout in seconds, `nil` when blocking.
     ///
     /// Python: socket.socket.gettimeout (Lib/socket.py)
     public func gettimeout() -> Double? {
-        state.withLock { $0.timeout }
+        let bits = timeoutBits.load(ordering: .acquiring)
+        return bits == Self.blocking ? nil : Double(bitPattern: bits)
     }
 
     /// `setblocking(true)` is `settimeout(nil)`; `setblocking(false)` is `settimeout(0)`.
     ///
     /// Python: socket.socket.setblocking (Lib/socket.py)
     public func setblocking(_ flag: Bool) {
-        let fd = state.withLock { s in
-            s.timeout = flag ? nil : 0
-            return s.fd
-        }
-        Self.setNonBlocking(fd, !flag)
+        timeoutBits.store(flag ? Self.blocking : Double(0).bitPattern, ordering: .releasing)
+        Self.setNonBlocking(fileno(), !flag)
     }
 
     private static func setNonBlocking(_ fd: CInt, _ nonBlocking: Bool) {
@@ -483,7 +482,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
         if reading { rawmode += "r" }
         if writing { rawmode += "w" }
         let raw = try SocketIO(self, rawmode)
-        state.withLock { $0.ioRefs += 1 }
+        closedAndIORefs.wrappingAdd(Self.oneIORef, ordering: .acquiringAndReleasing)
         var buffering = buffering ?? -1
         if buffering < 0 { buffering = DEFAULT_BUFFER_SIZE }
         if buffering == 0 {
@@ -504,7 +503,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     /// Differs from Python: CPython's repr is longer
     /// ("<socket.socket fd=5, family=2, type=1, proto=0, laddr=...>").
     public var description: String {
-        let (fd, closed) = state.withLock { ($0.fd, $0.closed) }
+        let fd = fileno()
         if closed { return "<socket [closed]>" }
         return "<socket fd=\(fd), family=\(family), type=\(type)>"
     }

@@ -162,9 +162,8 @@ struct HandleRequestTimeoutTests {
         let server = try recordingServer()
         defer { try? server.serverClose() }
         server.timeout = 0
-        let before = SyscallFaults.callsOnCurrentThread(.poll)
-        try server.handleRequest()
-        #expect(SyscallFaults.callsOnCurrentThread(.poll) - before == 1)
+        let (_, calls) = try SyscallFaults.counting { try server.handleRequest() }
+        #expect(calls[.poll] == 1)
         #expect(server.timeouts.value == 1)
     }
 
@@ -624,8 +623,8 @@ final class FailingHandler: BaseRequestHandler {
 // MARK: - EINTR
 
 /// Serves with EINTR injected into three polls and two accepts of the serving thread (from the
-/// start of serve_forever to its end, which checks that all were used), and records what
-/// get_request raised.
+/// start of serve_forever to its end, which checks that all were used), counts that thread's
+/// polls and accepts over the whole serve, and records what get_request raised.
 final class EINTRServer: TCPServer, @unchecked Sendable {
     let injected = Box(false)
     let getRequestErrors = Box<[any Error]>([])
@@ -633,22 +632,21 @@ final class EINTRServer: TCPServer, @unchecked Sendable {
     let acceptCalls = Box(0)
 
     override func serveForever(pollInterval: Double = 0.5) throws {
-        pollCalls.set(SyscallFaults.callsOnCurrentThread(.poll))
-        acceptCalls.set(SyscallFaults.callsOnCurrentThread(.accept))
-        try SyscallFaults.injecting(
-            .init(.poll, errno: EINTR, count: 3), .init(.accept, errno: EINTR, count: 2)
-        ) {
-            injected.set(true)
-            try super.serveForever(pollInterval: pollInterval)
+        let (_, calls) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(
+                .init(.poll, errno: EINTR, count: 3), .init(.accept, errno: EINTR, count: 2)
+            ) {
+                injected.set(true)
+                try super.serveForever(pollInterval: pollInterval)
+            }
         }
+        pollCalls.set(calls[.poll])
+        acceptCalls.set(calls[.accept])
     }
 
     override func getRequest() throws -> (Request, SocketAddress) {
         do {
-            let result = try super.getRequest()
-            pollCalls.update { $0 = SyscallFaults.callsOnCurrentThread(.poll) - $0 }
-            acceptCalls.update { $0 = SyscallFaults.callsOnCurrentThread(.accept) - $0 }
-            return result
+            return try super.getRequest()
         } catch {
             getRequestErrors.append(error)
             throw error

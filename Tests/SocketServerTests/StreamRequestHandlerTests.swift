@@ -73,9 +73,8 @@ final class UnbufferedReadHandler: StreamRequestHandler {
 
     override func handle() throws {
         probe.results.append("raw \(rfile is SocketIO)")
-        let before = SyscallFaults.callsOnCurrentThread(.recv)
-        let line = try rfile.readline()
-        let recvs = SyscallFaults.callsOnCurrentThread(.recv) - before
+        let (line, calls) = try SyscallFaults.counting { try rfile.readline() }
+        let recvs = calls[.recv]
         probe.results.append("line \(text(line).debugDescription) in \(recvs) recvs")
         probe.results.append("recv \(text(try request.recv(100)).debugDescription)")
     }

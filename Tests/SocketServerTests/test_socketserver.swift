@@ -280,9 +280,9 @@ final class WriteHandler: StreamRequestHandler {
         // Should be sent immediately, without requiring flush()
         server.received.set(try rfile.readline())
         let bigChunk = [UInt8](repeating: 0, count: SOCK_MAX_SIZE)
-        let before = SyscallFaults.callsOnCurrentThread(.send)
-        server.sent2.set(try wfile.write(bigChunk))
-        server.sendCalls.set(SyscallFaults.callsOnCurrentThread(.send) - before)
+        let (sent, calls) = try SyscallFaults.counting { try wfile.write(bigChunk) }
+        server.sent2.set(sent)
+        server.sendCalls.set(calls[.send])
         waitUntil(timeout: 10) { interrupted.load(ordering: .acquiring) > 0 }
     }
 }

@@ -19,9 +19,9 @@ struct SocketFileTests {
             s.setblocking(false)
             #expect(osError { _ = try s.recv(100) }?.kind == .blockingIO)
             s.setblocking(true)
-            let before = SyscallFaults.callsOnCurrentThread(.recv)
-            #expect(try rfile.readline() == b("line2\n"))
-            #expect(SyscallFaults.callsOnCurrentThread(.recv) == before)
+            let (line, calls) = try SyscallFaults.counting { try rfile.readline() }
+            #expect(line == b("line2\n"))
+            #expect(calls[.recv] == 0)
             try c.sendall(b("tail"))
             try c.shutdown(SHUT_WR)
             #expect(try rfile.readline() == b("tail"))
@@ -36,9 +36,9 @@ struct SocketFileTests {
             defer { try? rfile.close() }
             try c.sendall(b("abcdefghij\nrest"))
             sleep(seconds: 0.05)
-            let before = SyscallFaults.callsOnCurrentThread(.recv)
-            #expect(try rfile.readline() == b("abcdefghij\n"))
-            #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)  // 4 + 4 + 4 bytes
+            let (line, calls) = try SyscallFaults.counting { try rfile.readline() }
+            #expect(line == b("abcdefghij\n"))
+            #expect(calls[.recv] == 3)  // 4 + 4 + 4 bytes
             #expect(try rfile.read(1) == b("r"))
             #expect(try rfile.readline(2) == b("es"))
         }
@@ -52,9 +52,9 @@ struct SocketFileTests {
             #expect(raw is SocketIO)
             try c.sendall(b("ab\ncd"))
             sleep(seconds: 0.05)
-            let before = SyscallFaults.callsOnCurrentThread(.recv)
-            #expect(try raw.readline() == b("ab\n"))
-            #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)
+            let (line, calls) = try SyscallFaults.counting { try raw.readline() }
+            #expect(line == b("ab\n"))
+            #expect(calls[.recv] == 3)
             #expect(try s.recv(10) == b("cd"))  // nothing was read ahead
             #expect(throws: ValueError("unbuffered streams must be binary")) { _ = try s.makefile("r", buffering: 0) }
             #expect(throws: ValueError("invalid mode 'rx' (only r, w, b allowed)")) { _ = try s.makefile("rx") }
@@ -86,14 +86,15 @@ struct SocketFileTests {
         try withTCPPair { c, s throws in
             let wfile = try s.makefile("wb")
             #expect(wfile is BufferedWriter)
-            let sends = SyscallFaults.callsOnCurrentThread(.send)
-            #expect(try wfile.write(b("hello ")) == 6)
-            #expect(try wfile.write(b("world")) == 5)
-            #expect(SyscallFaults.callsOnCurrentThread(.send) == sends)
+            let (written, buffered) = try SyscallFaults.counting {
+                [try wfile.write(b("hello ")), try wfile.write(b("world"))]
+            }
+            #expect(written == [6, 5])
+            #expect(buffered[.send] == 0)
             try c.settimeout(0.1)
             #expect(osError { _ = try c.recv(100) } == OSError.timedOut)
-            try wfile.flush()
-            #expect(SyscallFaults.callsOnCurrentThread(.send) == sends + 1)
+            let (_, flushed) = try SyscallFaults.counting { try wfile.flush() }
+            #expect(flushed[.send] == 1)
             try c.settimeout(2)
             #expect(try c.recv(100) == b("hello world"))
             // Data bigger than the buffer is written through.

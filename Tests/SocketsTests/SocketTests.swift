@@ -187,22 +187,28 @@ struct SocketTests {
         let c2 = try Socket()
         defer { try? c2.close() }
         try c2.connect(.inet(host: "127.0.0.1", port: port))
-        var before = SyscallFaults.callsOnCurrentThread(.accept)
-        let (conn, _) = try SyscallFaults.injecting(.init(.accept, errno: EINTR, count: 2)) { try l.accept() }
+        let ((conn, _), accepts) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(.init(.accept, errno: EINTR, count: 2)) { try l.accept() }
+        }
         defer { try? conn.close() }
-        #expect(SyscallFaults.callsOnCurrentThread(.accept) - before == 3)
+        #expect(accepts[.accept] == 3)
 
-        before = SyscallFaults.callsOnCurrentThread(.send)
-        #expect(try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 2)) { try c2.send(b("abc")) } == 3)
-        #expect(SyscallFaults.callsOnCurrentThread(.send) - before == 3)
+        let (sent, sends) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 2)) { try c2.send(b("abc")) }
+        }
+        #expect(sent == 3)
+        #expect(sends[.send] == 3)
 
-        before = SyscallFaults.callsOnCurrentThread(.recv)
-        #expect(try SyscallFaults.injecting(.init(.recv, errno: EINTR, count: 2)) { try conn.recv(10) } == b("abc"))
-        #expect(SyscallFaults.callsOnCurrentThread(.recv) - before == 3)
+        let (received, recvs) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(.init(.recv, errno: EINTR, count: 2)) { try conn.recv(10) }
+        }
+        #expect(received == b("abc"))
+        #expect(recvs[.recv] == 3)
 
-        before = SyscallFaults.callsOnCurrentThread(.send)
-        try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 3)) { try c2.sendall(b("defg")) }
-        #expect(SyscallFaults.callsOnCurrentThread(.send) - before == 4)
+        let (_, sendalls) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(.init(.send, errno: EINTR, count: 3)) { try c2.sendall(b("defg")) }
+        }
+        #expect(sendalls[.send] == 4)
         #expect(try conn.recv(10) == b("defg"))
 
         // Other errors are not retried.
@@ -217,11 +223,12 @@ struct SocketTests {
         try withSocketPair { a, bSock throws in
             try a.settimeout(2)
             _ = try bSock.send(b("z"))
-            let polls = SyscallFaults.callsOnCurrentThread(.poll)
-            let recvs = SyscallFaults.callsOnCurrentThread(.recv)
-            #expect(try SyscallFaults.injecting(.init(.recv, errno: EAGAIN)) { try a.recv(1) } == b("z"))
-            #expect(SyscallFaults.callsOnCurrentThread(.poll) - polls == 2)
-            #expect(SyscallFaults.callsOnCurrentThread(.recv) - recvs == 2)
+            let (received, calls) = try SyscallFaults.counting {
+                try SyscallFaults.injecting(.init(.recv, errno: EAGAIN)) { try a.recv(1) }
+            }
+            #expect(received == b("z"))
+            #expect(calls[.poll] == 2)
+            #expect(calls[.recv] == 2)
         }
     }
 
@@ -235,25 +242,27 @@ struct SocketTests {
 
         let s2 = try Socket()
         let fd2 = s2.fileno()
-        let before = SyscallFaults.callsOnCurrentThread(.close)
-        let failed = try SyscallFaults.injecting(.init(.close, errno: EIO)) { osError { try s2.close() } }
+        let (failed, closes) = try SyscallFaults.counting {
+            try SyscallFaults.injecting(.init(.close, errno: EIO)) { osError { try s2.close() } }
+        }
         #expect(failed?.errno == EIO)
-        #expect(SyscallFaults.callsOnCurrentThread(.close) - before == 1)
+        #expect(closes[.close] == 1)
         #expect(s2.fileno() == -1)
-        try s2.close()  // idempotent, no second close(2)
-        #expect(SyscallFaults.callsOnCurrentThread(.close) - before == 1)
+        let (_, again) = try SyscallFaults.counting { try s2.close() }  // idempotent
+        #expect(again[.close] == 0)
         Glibc.close(fd2)
     }
 
     @Test("a fault left unconsumed is reported, and removed")
     func unconsumedFault() throws {
         try withSocketPair { a, bSock throws in
-            let before = SyscallFaults.callsOnCurrentThread(.shutdown)
-            let error = #expect(throws: SyscallFaults.Unconsumed.self) {
-                try SyscallFaults.injecting(.init(.shutdown, errno: EIO, count: 2)) { _ = try? a.shutdown(SHUT_WR) }
+            let (error, calls) = SyscallFaults.counting {
+                #expect(throws: SyscallFaults.Unconsumed.self) {
+                    try SyscallFaults.injecting(.init(.shutdown, errno: EIO, count: 2)) { _ = try? a.shutdown(SHUT_WR) }
+                }
             }
             #expect(error?.faults == [.init(.shutdown, errno: EIO, count: 1)])
-            #expect(SyscallFaults.callsOnCurrentThread(.shutdown) - before == 1)
+            #expect(calls[.shutdown] == 1)
             try a.shutdown(SHUT_WR)  // nothing injected any more: the real call
             #expect(try bSock.recv(1) == [])
         }
@@ -284,19 +293,16 @@ struct RealEINTRTests {
                 let sel = PollSelector()
                 defer { sel.close() }
                 _ = try? sel.register(a, EVENT_READ)
-                let polls = SyscallFaults.callsOnCurrentThread(.poll)
                 started.set(true)
                 let start = now()
-                let ready = (try? sel.select(10)) ?? []
+                let (ready, polls) = SyscallFaults.counting { (try? sel.select(10)) ?? [] }
                 let elapsed = now() - start
                 // Then a blocking recv interrupted by a signal, retried too.
-                let recvs = SyscallFaults.callsOnCurrentThread(.recv)
-                _ = try? a.recv(1)
-                _ = try? a.recv(1)
-                result.set((
-                    ready.map(\.events), elapsed, SyscallFaults.callsOnCurrentThread(.poll) - polls,
-                    SyscallFaults.callsOnCurrentThread(.recv) - recvs
-                ))
+                let (_, recvs) = SyscallFaults.counting {
+                    _ = try? a.recv(1)
+                    _ = try? a.recv(1)
+                }
+                result.set((ready.map(\.events), elapsed, polls[.poll], recvs[.recv]))
             }
             while !started.value { sleep(seconds: 0.01) }
             sleep(seconds: 0.2)
