@@ -25,5 +25,11 @@ public func pyBytesStrip(_ bytes: [UInt8]) -> [UInt8] {
 ///
 /// Python: bytes.upper (Objects/bytes_methods.c)
 public func pyBytesUpper(_ bytes: [UInt8]) -> [UInt8] {
-    bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
+    // A copy changed in place: `map` called its closure per byte (callgrind: 470 instructions
+    // for a 20-byte line, a thirteenth of an untraced TCP request).
+    var upper = bytes
+    upper.withUnsafeMutableBufferPointer { buffer in
+        for i in buffer.indices where buffer[i] &- 97 < 26 { buffer[i] &-= 32 }
+    }
+    return upper
 }

@@ -187,11 +187,13 @@ func waitRetryingEINTR<R>(timeout: Double?, _ attempt: (_ left: Double?) throws(
 ///
 /// Python: selectors.PollSelector (Lib/selectors.py)
 public final class PollSelector: BaseSelector {
-    private var table = SelectorTable()
+    // Neither is accessed in overlap (a selector belongs to the thread that selects on it, as
+    // in CPython); the run-time exclusivity checks cost two a select, about 150 instructions.
+    @exclusivity(unchecked) private var table = SelectorTable()
     /// The `pollfd` of each registered descriptor, in registration order: kept in step with
     /// the table rather than made on every select (a server selects once per request), and
     /// handed to poll(2) as it is, which writes only the `revents`.
-    private var pollfds: [pollfd] = []
+    @exclusivity(unchecked) private var pollfds: [pollfd] = []
 
     /// An empty selector.
     ///
