@@ -271,11 +271,19 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// client's address as text, as Python's does), and handing the text to `inet_pton` was a
     /// tenth of an untraced UDP request (callgrind).
     static func dottedQuad(_ host: String) -> in_addr? {
+        // Over the bytes as one buffer: stepping through the UTF-8 view a byte at a time made
+        // the address of a sendto cost 754 instructions; this way, 513 (callgrind).
+        var host = host
+        return host.withUTF8 { dottedQuad(bytes: $0) }
+    }
+
+    /// ``dottedQuad(_:)`` over the text's UTF-8 bytes.
+    private static func dottedQuad(bytes host: UnsafeBufferPointer<UInt8>) -> in_addr? {
         var value: UInt32 = 0
         var octet: UInt32 = 0
         var digits = 0
         var dots = 0
-        for byte in host.utf8 {
+        for byte in host {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, dots < 3 else { return nil }
                 value = value << 8 | octet
