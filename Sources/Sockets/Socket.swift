@@ -401,8 +401,7 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
             if value.isNaN { throw ValueError("Invalid value NaN (not a number)") }
             if value < 0 { throw ValueError("Timeout value out of range") }
         }
-        timeoutBits.store(value.map(\.bitPattern) ?? Self.blocking, ordering: .releasing)
-        Self.setNonBlocking(fileno(), value != nil)
+        storeTimeout(value)
     }
 
     /// The timeout in seconds, `nil` when blocking.
@@ -417,8 +416,13 @@ public final class Socket: @unchecked Sendable, CustomStringConvertible, FileDes
     ///
     /// Python: socket.socket.setblocking (Lib/socket.py)
     public func setblocking(_ flag: Bool) {
-        timeoutBits.store(flag ? Self.blocking : Double(0).bitPattern, ordering: .releasing)
-        Self.setNonBlocking(fileno(), !flag)
+        storeTimeout(flag ? nil : 0)
+    }
+
+    /// Stores a timeout already checked, and makes the descriptor non-blocking when there is one.
+    private func storeTimeout(_ value: Double?) {
+        timeoutBits.store(value.map(\.bitPattern) ?? Self.blocking, ordering: .releasing)
+        Self.setNonBlocking(fileno(), value != nil)
     }
 
     private static func setNonBlocking(_ fd: CInt, _ nonBlocking: Bool) {
